@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: {
+    // Workspace packages resolve to their TypeScript sources, so tests need no build step.
+    conditions: ['@envworker/source'],
+  },
+  test: {
+    include: ['packages/*/test/**/*.test.ts'],
+    // The JSON report is what .ci/run reads for its summary line.
+    reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
