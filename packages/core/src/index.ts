@@ -1,6 +1,7 @@
 /**
- * @envworker/core: the Work API client and wire types, time, and (later) the actors and the
- * runtime interface.
+ * @envworker/core: the Work API client and wire types, time, the runtime interface with the
+ * in-process function runtime, the logger, and (later) the actors. The adapter test suite is the
+ * separate entry `@envworker/core/conformance`.
  */
 export * from './api/wire.js';
 export { formatTimestamp, parseTimestamp, millisToMicros } from './api/timestamp.js';
@@ -42,3 +43,37 @@ export { paginate, type Page } from './api/pagination.js';
 export { PACKAGE_NAME, VERSION } from './version.js';
 export { systemClock, type Clock, type TimerHandle } from './time/clock.js';
 export { VirtualClock } from './time/virtual-clock.js';
+export type {
+  SandboxRuntime,
+  Sandbox,
+  SandboxSpec,
+  SandboxExit,
+  SandboxExitReason,
+  SandboxLogSink,
+  OnWorkEnvironment,
+} from './runtime/sandbox-runtime.js';
+export {
+  functionRuntime,
+  type WorkFunction,
+  type WorkContext,
+  type FunctionRuntimeOptions,
+} from './runtime/function-runtime.js';
+export {
+  buildOnWorkEnvironment,
+  ON_WORK_VARIABLES,
+  type OnWorkEnvironmentInput,
+} from './runtime/on-work-environment.js';
+export { buildSandboxSpec, type SandboxSpecInput } from './runtime/sandbox-spec.js';
+export { createWorkdir, removeWorkdir } from './runtime/workdir.js';
+export {
+  createLogger,
+  workLogger,
+  LOG_LEVELS,
+  LOG_FORMATS,
+  REDACT_PATHS,
+  type LoggerOptions,
+  type LogLevel,
+  type LogFormat,
+} from './observe/logger.js';
+export type { Logger } from 'pino';
+export { redactSecrets, REDACTED, MIN_SECRET_LENGTH } from './observe/redact-secrets.js';
