@@ -1,10 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  resolve: {
-    // Workspace packages resolve to their TypeScript sources, so tests need no build step.
-    conditions: ['@envworker/source'],
-  },
+  // Workspace packages resolve to their TypeScript sources, so tests need no build step. Tests run
+  // in vite's server-side environment, whose resolver takes its conditions from `ssr`.
+  resolve: { conditions: ['@envworker/source'] },
+  ssr: { resolve: { conditions: ['@envworker/source'] } },
   test: {
     include: ['packages/*/test/**/*.test.ts'],
     // The JSON report is what .ci/run reads for its summary line.
