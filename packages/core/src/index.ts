@@ -77,3 +77,19 @@ export {
 } from './observe/logger.js';
 export type { Logger } from 'pino';
 export { redactSecrets, REDACTED, MIN_SECRET_LENGTH } from './observe/redact-secrets.js';
+export type { LeaseEvent, LeaseLostReason } from './lease/lease-events.js';
+export {
+  initialLease,
+  applyBeatAnswer,
+  applyBeatError,
+  checkStale,
+  nextBeatAt,
+  staleAt,
+  beatIntervalMs,
+  DEFAULT_INITIAL_TTL_SECONDS,
+  BEAT_INTERVAL_BOUNDS,
+  type Lease,
+  type LeaseStep,
+  type InitialLeaseOptions,
+} from './lease/lease-rules.js';
+export { heartbeat$, type HeartbeatStreamOptions, type HeartbeatClient } from './lease/heartbeat-stream.js';
