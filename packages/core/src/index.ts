@@ -93,3 +93,68 @@ export {
   type InitialLeaseOptions,
 } from './lease/lease-rules.js';
 export { heartbeat$, type HeartbeatStreamOptions, type HeartbeatClient } from './lease/heartbeat-stream.js';
+export { createWorker, type Worker } from './worker/create-worker.js';
+export { defaultWorkerId, type WorkerOptions } from './worker/worker-options.js';
+export { DEFAULT_DRAIN_DEADLINE_MS, type ShutdownOptions } from './actors/supervisor.js';
+export type {
+  WorkerEvent,
+  WorkItemEventBase,
+  WorkerLifecycle,
+  WorkerItemStatus,
+  WorkerStatus,
+} from './actors/worker-events.js';
+export {
+  workItemMachine,
+  leaseMachineEvent,
+  describeError,
+  type WorkItemMachine,
+  type WorkItemClient,
+  type WorkItemDeps,
+  type WorkItemSettings,
+  type WorkItemInput,
+  type WorkItemOutput,
+  type WorkItemEvent,
+  type WorkItemEmitted,
+  type LeaseMachineEvent,
+  type StopCallResult,
+  type AckInput,
+  type LeaseInput,
+  type StartInput,
+  type ItemCallInput,
+} from './actors/work-item-machine.js';
+export { startWorkItem, type StartWorkItemOptions, type WorkItemHandle } from './actors/work-item-actor.js';
+export {
+  WORK_ITEM_OUTCOMES,
+  decideOutcome,
+  exitOutcome,
+  type WorkItemOutcome,
+  type EndCause,
+} from './actors/work-item-outcome.js';
+export {
+  WORK_ITEM_PHASES,
+  WORK_ITEM_TRIGGERS,
+  WORK_ITEM_REACTIONS,
+  reactionTo,
+  workStateOf,
+  type WorkItemPhase,
+  type WorkItemTrigger,
+  type WorkItemReaction,
+} from './actors/work-item-reactions.js';
+export {
+  ackFailureDecision,
+  stopCallDecision,
+  type RetryDecision,
+  type StopCallDecision,
+  type AckFailureContext,
+} from './actors/retry-decisions.js';
+export {
+  pollStream,
+  idleDelay,
+  DEFAULT_POLL_IDLE_DELAY_MS,
+  DEFAULT_POLL_BACKOFF,
+  type PollStreamOptions,
+  type PollEvent,
+} from './actors/poll-stream.js';
+export { FatalPollError, isFatalPollError, fatalPollMessage } from './actors/poll-errors.js';
+export { SlotPool, type Slot, type SlotSource } from './actors/slot-pool.js';
+export { clockDelay$ } from './actors/clock-delay.js';
