@@ -21,6 +21,7 @@ import { pollStream, type PollEvent } from './poll-stream.js';
 import { SlotPool, type Slot } from './slot-pool.js';
 import { startWorkItem, type WorkItemHandle } from './work-item-actor.js';
 import {
+  describeError,
   workItemMachine,
   type WorkItemEmitted,
   type WorkItemOutput,
@@ -127,6 +128,12 @@ export class Supervisor {
     if (this.#lifecycle !== 'idle') throw new Error(`start: the worker was already started (it is ${this.#lifecycle})`);
     this.#lifecycle = 'running';
     const config = this.#config;
+    try {
+      await this.#reapLeftovers();
+    } catch (error) {
+      this.#lifecycle = 'idle';
+      throw error;
+    }
     this.#polling = pollStream({
       client: config.client,
       environmentId: config.environmentId,
@@ -144,6 +151,22 @@ export class Supervisor {
       { worker_id: config.workerId, max_concurrency: config.maxConcurrency, pollers: config.pollers, runtime: config.runtime.name },
       'worker started; polling for work',
     );
+  }
+
+  /**
+   * Before claiming anything, removes the sandboxes a crashed worker with the same id left behind,
+   * so a restarted worker never runs next to its predecessor's orphans.
+   */
+  async #reapLeftovers(): Promise<void> {
+    const { runtime, workerId, logger } = this.#config;
+    if (runtime.reap === undefined) return;
+    let reaped: number;
+    try {
+      reaped = await runtime.reap(workerId);
+    } catch (error) {
+      throw new Error(`start: the ${runtime.name} runtime could not reap what an earlier worker ${workerId} left behind: ${describeError(error)}`, { cause: error });
+    }
+    if (reaped > 0) logger.warn({ worker_id: workerId, reaped }, 'removed sandboxes that a crashed worker with this id left behind');
   }
 
   /** Stops the worker (see {@link ShutdownOptions}); resolves when every item's actor is final. */
