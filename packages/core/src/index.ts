@@ -64,7 +64,7 @@ export {
   type OnWorkEnvironmentInput,
 } from './runtime/on-work-environment.js';
 export { buildSandboxSpec, type SandboxSpecInput } from './runtime/sandbox-spec.js';
-export { createWorkdir, removeWorkdir } from './runtime/workdir.js';
+export { createWorkdir, removeWorkdir, errorCode } from './runtime/workdir.js';
 export {
   createLogger,
   workLogger,
