@@ -8,6 +8,56 @@ async function active(h: WorkItemHarness): Promise<void> {
   expect(h.phase).toBe('active');
 }
 
+describe('work-item machine: the sandbox waits for the lease (§7.2)', () => {
+  it('starts nothing until the first beat has extended the lease', async () => {
+    const h = new WorkItemHarness({ firstBeat: 'manual' });
+    await h.settle();
+    expect(h.log).toEqual(['ack', 'lease.subscribe']);
+    expect(h.phase).toBe('starting');
+    h.clock.advance(60_000);
+    await h.settle();
+    expect(h.runtime.specs).toHaveLength(0);
+    h.beat('renewed');
+    await h.settle();
+    expect(h.log).toEqual(['ack', 'lease.subscribe', 'runtime.start']);
+    expect(h.phase).toBe('active');
+  });
+
+  it('a claim superseded before its first beat (412, or a revoked token) never starts a sandbox and posts no stop', async () => {
+    for (const reason of ['precondition', 'fatal'] as const) {
+      const h = new WorkItemHarness({ firstBeat: 'manual' });
+      await h.settle();
+      h.lose(reason);
+      const output = await h.handle.settled;
+      expect(output).toMatchObject({ outcome: 'lease_lost', stopCall: 'skipped' });
+      expect(h.runtime.specs).toHaveLength(0);
+      expect(h.stopCalls).toHaveLength(0);
+    }
+  });
+
+  it('an item already asked to stop at the first beat is released without a sandbox', async () => {
+    const h = new WorkItemHarness({ firstBeat: 'manual' });
+    await h.settle();
+    h.beat('stop_requested', 'stopping');
+    const output = await h.handle.settled;
+    expect(output).toMatchObject({ outcome: 'stopped_by_control_plane', stopCall: 'done' });
+    expect(h.runtime.specs).toHaveLength(0);
+    expect(h.stopCalls).toHaveLength(1);
+  });
+
+  it('a shutdown before the first beat releases the item once the lease is claimed, without a sandbox', async () => {
+    const h = new WorkItemHarness({ firstBeat: 'manual' });
+    await h.settle();
+    h.handle.actor.send({ type: 'shutdown' });
+    await h.settle();
+    expect(h.runtime.specs).toHaveLength(0);
+    h.beat('renewed');
+    const output = await h.handle.settled;
+    expect(output).toMatchObject({ outcome: 'shutdown', stopCall: 'done' });
+    expect(h.runtime.specs).toHaveLength(0);
+  });
+});
+
 describe('work-item machine: the sandbox ends by itself (§7.6)', () => {
   it('exit 0: heartbeat before the sandbox, stop{force:true} with the sessions token once, outcome completed', async () => {
     const h = new WorkItemHarness();
@@ -22,7 +72,7 @@ describe('work-item machine: the sandbox ends by itself (§7.6)', () => {
     expect(h.stopCalls[0]?.input).toMatchObject({ workId: h.work.id, credential: SESSIONS_TOKEN });
     // The lease is kept until the stop call is done, and only then dropped.
     expect(h.log.slice(3)).toEqual(['exit:exited', 'stopCall', 'lease.unsubscribe']);
-    expect(h.emittedTypes()).toEqual(['acked', 'started', 'lease_renewed', 'stopping']);
+    expect(h.emittedTypes()).toEqual(['acked', 'lease_renewed', 'started', 'lease_renewed', 'stopping']);
     expect(h.phases).toEqual(['queued', 'starting', 'active', 'releasing', 'done']);
   });
 
@@ -57,7 +107,7 @@ describe('work-item machine: the control plane asks to stop (§7.3)', () => {
     expect(output).toMatchObject({ outcome: 'stopped_by_control_plane', stopCall: 'done' });
     expect(h.log.indexOf('exit:stopped')).toBeLessThan(h.log.indexOf('stopCall'));
     expect(h.log.at(-1)).toBe('lease.unsubscribe');
-    expect(h.emittedTypes()).toEqual(['acked', 'started', 'stop_requested', 'stopping', 'lease_renewed']);
+    expect(h.emittedTypes()).toEqual(['acked', 'lease_renewed', 'started', 'stop_requested', 'stopping', 'lease_renewed']);
   });
 
   it('kills a sandbox that outlives its grace by the deadline margin, then still posts the stop', async () => {

@@ -4,9 +4,9 @@
  * state cancels what it started; every wait is an `after` timer, so the injected clock drives it.
  *
  * ```
- * queued ──ack ok──▶ held: starting ──sandbox up──▶ active ──▶ stopping ──stop call──▶ stopped
- *   │                 (the lease is invoked on `held`: it starts before the sandbox and
- *   │                  lives through `stopping`)        lost / stopped ──▶ killing ──▶ stopped
+ * queued ──ack ok──▶ held: starting ──first beat ok, sandbox up──▶ active ──▶ stopping ──stop call──▶ stopped
+ *   │                 (the lease is invoked on `held`: it starts before the sandbox, whose start
+ *   │                  waits for the first extending beat, and lives through `stopping`)        lost / stopped ──▶ killing ──▶ stopped
  *   └─ack refused / shutdown before the ack──────────────────────────────────────────▶ stopped
  * ```
  *
@@ -14,7 +14,7 @@
  * reaction table of `work-item-reactions.ts`; which outcome it ends with from `work-item-outcome.ts`.
  */
 import { defer, map, type Observable } from 'rxjs';
-import { assign, emit, fromEventObservable, fromPromise, setup } from 'xstate';
+import { assertEvent, assign, emit, fromEventObservable, fromPromise, setup } from 'xstate';
 import type { WorkClient } from '../api/client.js';
 import type { RetryPolicy } from '../api/retry.js';
 import type { Work } from '../api/wire.js';
@@ -261,6 +261,15 @@ export const workItemMachine = setup({
       outcome: context.outcome ?? 'shutdown',
     })),
     skipStopCall: assign({ stopCall: 'skipped' as const }),
+    emitLeaseRenewed: emit(({ context, event }) => {
+      assertEvent(event, 'lease.renewed');
+      return {
+        type: 'lease_renewed' as const,
+        at: context.deps.clock.now(),
+        ttlSeconds: event.lease.response.ttl_seconds,
+        latencyMs: event.lease.latencyMs,
+      };
+    }),
   },
 }).createMachine({
   id: 'workItem',
@@ -367,14 +376,7 @@ export const workItemMachine = setup({
         },
       },
       on: {
-        'lease.renewed': {
-          actions: emit(({ context, event }) => ({
-            type: 'lease_renewed' as const,
-            at: context.deps.clock.now(),
-            ttlSeconds: event.lease.response.ttl_seconds,
-            latencyMs: event.lease.latencyMs,
-          })),
-        },
+        'lease.renewed': { actions: 'emitLeaseRenewed' },
         'lease.stop_requested': [
           {
             guard: { type: 'reactsWith', params: { trigger: 'stop_requested', reaction: 'wind_down' } },
@@ -426,8 +428,28 @@ export const workItemMachine = setup({
       states: {
         starting: {
           entry: { type: 'enterPhase', params: { phase: 'starting' } },
-          initial: 'choosing',
+          initial: 'claiming',
           states: {
+            claiming: {
+              // Nothing runs before the first beat has extended the lease. The ack alone proves
+              // little: a claim whose poll answer arrived late is acked (200, the item is already
+              // `starting` for its new holder) even though the item was redelivered meanwhile;
+              // the first beat's fencing (NO_HEARTBEAT, and a sessions token revoked by the
+              // redelivery) is what tells the two holders apart.
+              on: {
+                'lease.renewed': [
+                  { guard: 'outcomeDecided', target: '#workItem.held.stopping', actions: 'emitLeaseRenewed' },
+                  { target: 'choosing', actions: 'emitLeaseRenewed' },
+                ],
+                'lease.stop_requested': {
+                  target: '#workItem.held.stopping',
+                  actions: [
+                    assign(({ context }) => ({ outcome: decided(context, { kind: 'stop_requested' }) })),
+                    emit(({ context }) => ({ type: 'stop_requested' as const, at: context.deps.clock.now() })),
+                  ],
+                },
+              },
+            },
             choosing: {
               always: [{ guard: 'isHealthcheck', target: 'probing' }, { target: 'launching' }],
             },

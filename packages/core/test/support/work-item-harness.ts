@@ -57,6 +57,11 @@ export interface HarnessOptions {
   readonly sandboxStop?: StopBehaviour;
   readonly dataType?: 'session' | 'healthcheck';
   readonly settings?: Partial<WorkItemSettings>;
+  /**
+   * The first beat's answer, as the heartbeat stream would emit it once subscribed: `renewed`
+   * (default: the lease is claimed and the sandbox may start), or `manual` to emit it by hand.
+   */
+  readonly firstBeat?: 'renewed' | 'manual';
 }
 
 export interface Call<I> {
@@ -121,6 +126,8 @@ export class WorkItemHarness {
                 subscriber.complete();
               },
             });
+            // The real stream beats at once; its answer arrives a moment after the subscription.
+            if (options.firstBeat !== 'manual') queueMicrotask(() => this.beat('renewed'));
             return () => {
               // Logged only when the machine drops the lease, not when the stream ended by itself.
               if (!completed) this.log.push('lease.unsubscribe');
