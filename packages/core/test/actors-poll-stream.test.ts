@@ -112,6 +112,17 @@ describe('poll stream', () => {
     expect(t.slots.free).toBe(2);
   });
 
+  it('reports when the poll that claimed an item was sent, as well as when its answer came', async () => {
+    const t = setup();
+    await settle();
+    await t.advance(700);
+    t.fake.open()[0]?.answer(work('work_late'));
+    await settle();
+    const claimed = t.events.find((event) => event.type === 'work');
+    expect(claimed).toMatchObject({ type: 'work', sentAt: 0, at: 700 });
+    t.subscription.unsubscribe();
+  });
+
   it('waits a jittered idle pause on the clock after an empty poll, not a moment less', async () => {
     const t = setup({ idleDelayMs: [1000, 3000] });
     await settle();

@@ -44,8 +44,11 @@ export interface PollStreamOptions {
 
 /** What the poll stream reports. */
 export type PollEvent =
-  /** A claimed item. The subscriber now owns `slot` and releases it when the item is done. */
-  | { readonly type: 'work'; readonly work: Work; readonly polledAt: number; readonly poller: number; readonly slot: Slot }
+  /**
+   * A claimed item. The subscriber now owns `slot` and releases it when the item is done.
+   * `sentAt`: when the poll that brought it was sent; `at`: when its answer arrived.
+   */
+  | { readonly type: 'work'; readonly work: Work; readonly sentAt: number; readonly at: number; readonly poller: number; readonly slot: Slot }
   /** A poll came back empty; the poller waits `nextPollInMs`. */
   | { readonly type: 'empty'; readonly at: number; readonly poller: number; readonly nextPollInMs: number }
   /** A poll failed but may succeed later; the poller waits `retryInMs`. */
@@ -134,6 +137,7 @@ function pollRound(config: PollerConfig, index: number, countFailure: () => numb
             if (owned) slot.release();
             owned = false;
           };
+          const sentAt = config.clock.now();
           // A client that throws instead of rejecting still ends up in the error branch.
           new Promise<Work | null>((resolve) =>
             resolve(config.client.poll({ workerId: config.workerId, blockMs: config.blockMs }, { signal: controller.signal })),
@@ -145,7 +149,7 @@ function pollRound(config: PollerConfig, index: number, countFailure: () => numb
                 subscriber.next({ type: 'empty', at, poller: index, nextPollInMs: idleDelay(config.idleDelayMs, config.random) });
               } else {
                 owned = false;
-                subscriber.next({ type: 'work', work, polledAt: at, poller: index, slot });
+                subscriber.next({ type: 'work', work, sentAt, at, poller: index, slot });
               }
               subscriber.complete();
             },

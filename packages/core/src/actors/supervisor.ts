@@ -212,7 +212,7 @@ export class Supervisor {
   #onPoll(event: PollEvent): void {
     switch (event.type) {
       case 'work':
-        this.#spawn(event.work, event.polledAt, event.slot);
+        this.#spawn(event.work, event.sentAt, event.at, event.slot);
         return;
       case 'empty':
         this.#emit({ type: 'poll_empty', at: event.at, poller: event.poller });
@@ -240,7 +240,7 @@ export class Supervisor {
     void this.#whenIdle();
   }
 
-  #spawn(work: Work, polledAt: number, slot: Slot): void {
+  #spawn(work: Work, pollSentAt: number, claimedAt: number, slot: Slot): void {
     const config = this.#config;
     const seq = ++this.#seq;
     this.#claimed += 1;
@@ -256,7 +256,7 @@ export class Supervisor {
       seq,
       work,
       sessionId: work.data.type === 'session' ? work.data.id : null,
-      claimedAt: polledAt,
+      claimedAt,
       logger,
       secrets,
       slot,
@@ -264,12 +264,12 @@ export class Supervisor {
     };
     this.#items.set(seq, record);
     logger.info({ data_type: work.data.type }, 'claimed');
-    this.#emit({ type: 'claimed', ...this.#itemBase(record, polledAt), data_type: work.data.type });
+    this.#emit({ type: 'claimed', ...this.#itemBase(record, claimedAt), data_type: work.data.type });
     record.handle = startWorkItem(workItemMachine, {
       input: {
         work,
         credential,
-        polledAt,
+        polledAt: pollSentAt,
         settings: config.item,
         deps: {
           client: config.client,

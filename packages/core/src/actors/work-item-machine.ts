@@ -67,7 +67,11 @@ export interface WorkItemInput {
   readonly work: Work;
   /** The item's sessions token: the credential of its heartbeat, probe and stop; `undefined`: the environment key. */
   readonly credential: string | undefined;
-  /** Clock time the poll answered with the item. */
+  /**
+   * Clock time the poll that claimed the item was sent. The server delivered it later, so the
+   * reclaim window (within which acks are retried) counted from here never overshoots, however
+   * long the answer took to arrive.
+   */
   readonly polledAt: number;
   readonly deps: WorkItemDeps;
   readonly settings: WorkItemSettings;
