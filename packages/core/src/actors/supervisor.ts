@@ -129,6 +129,7 @@ export class Supervisor {
     this.#lifecycle = 'running';
     const config = this.#config;
     try {
+      await this.#prepareRuntime();
       await this.#reapLeftovers();
     } catch (error) {
       this.#lifecycle = 'idle';
@@ -151,6 +152,17 @@ export class Supervisor {
       { worker_id: config.workerId, max_concurrency: config.maxConcurrency, pollers: config.pollers, runtime: config.runtime.name },
       'worker started; polling for work',
     );
+  }
+
+  /** Lets the runtime check its setup before anything is claimed. */
+  async #prepareRuntime(): Promise<void> {
+    const { runtime } = this.#config;
+    if (runtime.prepare === undefined) return;
+    try {
+      await runtime.prepare();
+    } catch (error) {
+      throw new Error(`start: the ${runtime.name} runtime is not ready: ${describeError(error)}`, { cause: error });
+    }
   }
 
   /**

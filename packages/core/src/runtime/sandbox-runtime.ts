@@ -83,6 +83,11 @@ export interface SandboxRuntime {
    * Aborting `signal` during the start rejects and cleans up whatever was started.
    */
   start(spec: SandboxSpec, signal: AbortSignal): Promise<Sandbox>;
+  /**
+   * Checks, once at worker start, that sandboxes can be started at all (a daemon answers, an
+   * image exists, limits can apply), so a broken setup fails the start rather than every item.
+   */
+  prepare?(): Promise<void>;
   /** Removes what a crashed worker with this id left behind; resolves with how many sandboxes it removed. */
   reap?(workerId: string): Promise<number>;
 }

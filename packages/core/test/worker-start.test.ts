@@ -1,6 +1,7 @@
 /**
- * A worker reaps before it claims: `start()` asks the runtime to remove what a crashed worker
- * with the same id left behind, and refuses to start when that fails.
+ * A worker checks its runtime and reaps before it claims: `start()` calls the runtime's
+ * `prepare`, then asks it to remove what a crashed worker with the same id left behind, and
+ * refuses to start when either fails.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,10 +14,14 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-async function workerWith(reap: SandboxRuntime['reap']) {
+async function workerWith(reap: SandboxRuntime['reap'], prepare?: SandboxRuntime['prepare']) {
   const workdirRoot = await mkdtemp(join(tmpdir(), 'envworker-reap-'));
   dirs.push(workdirRoot);
-  const runtime: SandboxRuntime = { ...functionRuntime(() => undefined), ...(reap === undefined ? {} : { reap }) };
+  const runtime: SandboxRuntime = {
+    ...functionRuntime(() => undefined),
+    ...(reap === undefined ? {} : { reap }),
+    ...(prepare === undefined ? {} : { prepare }),
+  };
   // Port 9 on loopback refuses connections: the worker only ever gets as far as polling.
   return createWorker({
     baseUrl: 'http://127.0.0.1:9',
@@ -41,6 +46,35 @@ describe('worker start reaps', () => {
     await worker.start();
     expect(calls).toEqual(['reap-test-worker']);
     await worker.shutdown({ mode: 'stop' });
+  });
+
+  it('prepares the runtime before reaping, and refuses to start, naming the runtime, when it is not ready', async () => {
+    const calls: string[] = [];
+    const ready = await workerWith(
+      async () => {
+        calls.push('reap');
+        return 0;
+      },
+      async () => {
+        calls.push('prepare');
+      },
+    );
+    await ready.start();
+    expect(calls).toEqual(['prepare', 'reap']);
+    await ready.shutdown({ mode: 'stop' });
+
+    const broken = await workerWith(
+      async () => {
+        calls.push('reap after a failed prepare');
+        return 0;
+      },
+      async () => {
+        throw new Error('no image envworker/missing:1 (image policy never)');
+      },
+    );
+    await expect(broken.start()).rejects.toThrow(/function runtime is not ready: .*no image envworker\/missing:1/);
+    expect(calls).not.toContain('reap after a failed prepare');
+    await broken.shutdown({ mode: 'stop' });
   });
 
   it('refuses to start, saying why, when reaping fails', async () => {
