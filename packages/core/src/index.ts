@@ -65,6 +65,7 @@ export {
 } from './runtime/on-work-environment.js';
 export { buildSandboxSpec, type SandboxSpecInput } from './runtime/sandbox-spec.js';
 export { createWorkdir, removeWorkdir, errorCode } from './runtime/workdir.js';
+export { LineSplitter, TRUNCATED_MARK } from './runtime/line-splitter.js';
 export {
   createLogger,
   workLogger,

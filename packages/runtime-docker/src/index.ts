@@ -5,4 +5,4 @@
 export { dockerRuntime, type DockerRuntime } from './docker-runtime.js';
 export type { DockerRuntimeOptions, ImagePolicy } from './runtime-options.js';
 export { LABELS } from './container-config.js';
-export { TRUNCATED_MARK } from './line-splitter.js';
+export { TRUNCATED_MARK } from '@envworker/core';

@@ -4,7 +4,7 @@
  * and counts the bytes against the output limit.
  */
 import type { Duplex } from 'node:stream';
-import { LineSplitter } from './line-splitter.js';
+import { LineSplitter } from '@envworker/core';
 import { StreamDemuxer, type OutputStream } from './stream-demuxer.js';
 
 /** One line of a container's output. */

@@ -6,4 +6,4 @@ export { processRuntime, type ProcessRuntime } from './process-runtime.js';
 export type { ProcessRuntimeOptions } from './runtime-options.js';
 export type { ProcessLimits } from './resource-limits.js';
 export type { ProcessUser } from './run-as-user.js';
-export { TRUNCATED_MARK } from './line-splitter.js';
+export { TRUNCATED_MARK } from '@envworker/core';

@@ -4,7 +4,7 @@
  * into bounded lines, and counts the bytes against the output limit.
  */
 import type { Readable } from 'node:stream';
-import { LineSplitter } from './line-splitter.js';
+import { LineSplitter } from '@envworker/core';
 import type { OutputLine } from './output-file.js';
 
 /** Options of {@link OutputReader}. */

@@ -6,7 +6,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, TRUNCATED_MARK } from '../src/line-splitter.js';
+import { LineSplitter, TRUNCATED_MARK } from '../src/runtime/line-splitter.js';
 
 /** The model: what the lines of `output` must be with a line limit of `max` bytes. */
 function modelLines(output: Buffer, max: number): string[] {

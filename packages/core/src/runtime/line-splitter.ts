@@ -1,8 +1,8 @@
 /**
- * Splits a child's output into lines with a bounded memory: at most `maxLineBytes` of one
- * unfinished line are held. A longer line is passed on cut (at a character boundary) and marked,
- * and the rest of it is dropped up to its newline, so a child that prints without newlines cannot
- * make the worker buffer without end.
+ * Splits a sandbox's output into lines with a bounded memory, for every runtime adapter: at most
+ * `maxLineBytes` of one unfinished line are held. A longer line is passed on cut (at a character
+ * boundary) and marked, and the rest of it is dropped up to its newline, so a sandbox that prints
+ * without newlines cannot make the worker buffer without end.
  */
 import { StringDecoder } from 'node:string_decoder';
 
