@@ -78,6 +78,7 @@ export {
 } from './observe/logger.js';
 export type { Logger } from 'pino';
 export { redactSecrets, REDACTED, MIN_SECRET_LENGTH } from './observe/redact-secrets.js';
+export { workerMetrics, type WorkerMetrics, type MeteredWorker } from './observe/metrics.js';
 export type { LeaseEvent, LeaseLostReason } from './lease/lease-events.js';
 export {
   initialLease,

@@ -1,0 +1,64 @@
+/**
+ * The options of `envworker run`: the `ant beta:worker run` contract's variables (a flag may
+ * override each, except the item's secret, which is read from ANTHROPIC_WORK_SECRET only so that
+ * it never shows in a process list).
+ */
+import { CONNECTION_OPTIONS, LOG_OPTIONS } from './connection-options.js';
+import { duration, headerToken, httpUrl, text } from './option-spec.js';
+import { option } from './resolve-options.js';
+
+const DAY_MS = 86_400_000;
+
+export const RUN_OPTIONS = {
+  workId: option({
+    key: 'work-id',
+    kind: 'value',
+    placeholder: '<id>',
+    description: 'the claimed work item to serve',
+    env: 'ANTHROPIC_WORK_ID',
+    parse: headerToken('a work id'),
+  }),
+  sessionId: option({
+    key: 'session-id',
+    kind: 'value',
+    placeholder: '<id>',
+    description: 'the session the item serves (for the log)',
+    env: 'ANTHROPIC_SESSION_ID',
+    parse: text,
+  }),
+  environmentId: CONNECTION_OPTIONS.environmentId,
+  environmentKey: CONNECTION_OPTIONS.environmentKey,
+  // No default here: the item's secret may name the API's URL before the hosted default applies.
+  baseUrl: option({
+    key: 'base-url',
+    kind: 'value',
+    placeholder: '<url>',
+    description: 'base URL of the Work API',
+    env: 'ANTHROPIC_BASE_URL',
+    parse: httpUrl,
+    defaultText: "the secret's api_base_url, else https://api.anthropic.com",
+  }),
+  leaseTtl: option({
+    key: 'lease-ttl',
+    kind: 'value',
+    placeholder: '<duration>',
+    description: 'the lease TTL to ask for, whole seconds (the server clamps it)',
+    env: 'ENVWORKER_LEASE_TTL',
+    parse: duration(1000, DAY_MS, true),
+    defaultText: "the server's",
+  }),
+  stopGrace: option({
+    key: 'stop-grace',
+    kind: 'value',
+    placeholder: '<duration>',
+    description: 'after asking the command to stop (SIGTERM), how long before SIGKILL',
+    env: 'ENVWORKER_STOP_GRACE',
+    parse: duration(0, DAY_MS),
+    defaultValue: 10_000,
+    defaultText: '10s',
+  }),
+  ...LOG_OPTIONS,
+} as const;
+
+/** The variable that carries the item's secret. */
+export const WORK_SECRET_VARIABLE = 'ANTHROPIC_WORK_SECRET';

@@ -1,0 +1,8 @@
+/**
+ * @envworker/cli: the `envworker` binary. Its entry point is `bin/envworker.js`; this module
+ * exports the same CLI as a function, for hosts that run it in-process (and for tests).
+ */
+export { runCli } from './cli.js';
+export { processContext, type CliContext, type OutputStream, type SignalSource } from './cli-context.js';
+export { parseDuration, formatDuration, parseDurationRange, DurationError, MAX_DURATION_MS } from './config/duration.js';
+export { VERSION } from './version.js';
