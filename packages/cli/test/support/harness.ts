@@ -12,28 +12,15 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { runCli, type CliContext } from '../../src/index.js';
+import { within } from '@envworker/core/conformance';
+
+export { within };
 
 /** The CLI's TypeScript entry, and its launcher. */
 export const CLI_ENTRY = fileURLToPath(new URL('../../src/bin.ts', import.meta.url));
 export const CLI_LAUNCHER = fileURLToPath(new URL('../../bin/envworker.js', import.meta.url));
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
-/** Resolves with `promise`, or rejects naming `what` once `ms` have passed. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
 
 /** Resolves once `check` holds, looking again every 20 ms; rejects naming `what` after `deadlineMs`. */
 export async function until(what: string, check: () => Promise<boolean> | boolean, deadlineMs = 5000): Promise<void> {

@@ -23,3 +23,4 @@ export {
   type ConformanceEcho,
 } from './behaviour.js';
 export { conformanceFunction } from './conformance-function.js';
+export { within } from './within.js';

@@ -19,6 +19,7 @@ import {
   type ConformanceEcho,
 } from './behaviour.js';
 import { makeSpec, type MakeSpecOptions, type TestSandboxSpec } from './make-spec.js';
+import { within } from './within.js';
 
 /** Options of {@link runtimeConformance}. */
 export interface RuntimeConformanceOptions {
@@ -258,23 +259,6 @@ export function runtimeConformance(options: RuntimeConformanceOptions): void {
       expect(echo.stdin).toBe(made.stdin);
       expect(echo.canaryVisible).toBe(false);
     });
-  });
-}
-
-/** Resolves with `promise`, or rejects naming `what` once `ms` have passed. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
   });
 }
 

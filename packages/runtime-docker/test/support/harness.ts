@@ -15,6 +15,8 @@ import { LABELS } from '../../src/container-config.js';
 import { DockerApiError, DockerClient } from '../../src/docker-client.js';
 import { resolveDockerEndpoint } from '../../src/docker-host.js';
 
+export { within } from '@envworker/core/conformance';
+
 /** The conformance program (see fixtures/conformance-program.sh), as the text a container's `sh -c` runs. */
 export const CONFORMANCE_SCRIPT = readFileSync(new URL('../fixtures/conformance-program.sh', import.meta.url), 'utf8');
 
@@ -101,22 +103,6 @@ export class TempRoot {
   }
 }
 
-/** Resolves with `promise`, or rejects naming `what` once `ms` have passed. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
 
 /**
  * Resolves once `check` holds, looking again every few tens of milliseconds; rejects naming `what`

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { makeSpec, type MakeSpecOptions, type TestSandboxSpec } from '@envworker/core/conformance';
 import { isLive, readProcStat } from '../../src/proc-stat.js';
 
+export { within } from '@envworker/core/conformance';
+
 /** The conformance program (see fixtures/conformance-program.mjs). */
 export const CONFORMANCE_PROGRAM = fileURLToPath(new URL('../fixtures/conformance-program.mjs', import.meta.url));
 
@@ -38,22 +40,6 @@ export class TempRoot {
   }
 }
 
-/** Resolves with `promise`, or rejects naming `what` once `ms` have passed. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
 
 /** Whether process `pid` runs (exists and is not a zombie: this host's init may never collect orphans). */
 export async function processRunning(pid: number): Promise<boolean> {
