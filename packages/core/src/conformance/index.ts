@@ -24,3 +24,4 @@ export {
 } from './behaviour.js';
 export { conformanceFunction } from './conformance-function.js';
 export { within } from './within.js';
+export { runReadmeExample } from './readme-example.js';
