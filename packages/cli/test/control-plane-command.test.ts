@@ -56,9 +56,11 @@ describe('envworker control-plane', () => {
     [['--environment-key', 'short'], '--environment-key'],
     [['--admin-key', 'with a space 0123456'], '--admin-key'],
     [['--admin-key', 'same-key-for-both-0001', '--environment-key', 'same-key-for-both-0001'], '--admin-key: must differ'],
-    [['--store', 'redis'], '--store redis: not available yet'],
+    [['--store', 'redis'], '--store redis: needs --redis-url'],
     [['--store', 'files'], '--store: must be one of memory, redis'],
-    [['--redis-url', 'redis://127.0.0.1:6379'], '--redis-url applies to --store redis only'],
+    [['--redis-url', 'redis://127.0.0.1:6379'], '--redis-url: applies to --store redis only'],
+    // Nothing listens on port 9 of loopback: the store cannot connect, which is a setting to fix.
+    [['--store', 'redis', '--redis-url', 'redis://127.0.0.1:9'], '--redis-url: redis store: cannot connect to redis://127.0.0.1:9'],
     [['--verbose'], '--verbose'],
     [['--port'], '--port'],
   ])('exits 2 for %j with one line on stderr naming %s', async (args, flag) => {

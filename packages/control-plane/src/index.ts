@@ -22,6 +22,7 @@ export {
 export type { LoggerOptions } from './server/build-server.js';
 export type { RateLimitOptions } from './server/rate-limiter.js';
 export { MemoryWorkStore, type MemoryWorkStoreOptions } from './store/memory-store.js';
+export { RedisWorkStore, type RedisWorkStoreOptions } from './store/redis/redis-store.js';
 export { StoreError } from './store/store-error.js';
 export type {
   BearerPrincipal,

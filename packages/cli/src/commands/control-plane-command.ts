@@ -5,7 +5,7 @@
  * "environment_key", "admin_key"}`, and nothing else there; SIGTERM or SIGINT closes it (exit 0).
  */
 import { ID_PREFIXES } from '@envworker/core';
-import { startControlPlane } from '@envworker/control-plane';
+import { startControlPlane, StoreError } from '@envworker/control-plane';
 import type { CliContext } from '../cli-context.js';
 import { CliError, EXIT_FAILURE, oneLine } from '../cli-error.js';
 import { integer, oneOf, text, ValueError } from '../config/option-spec.js';
@@ -27,7 +27,7 @@ export const CONTROL_PLANE_OPTIONS = {
     key: 'store',
     kind: 'value',
     placeholder: '<store>',
-    description: 'where work is kept: memory (redis is not available yet)',
+    description: 'where work is kept: memory (this process only) or redis (shared by every replica on one Redis)',
     parse: oneOf(['memory', 'redis']),
     defaultValue: 'memory' as 'memory' | 'redis',
   }),
@@ -63,13 +63,14 @@ export const CONTROL_PLANE_OPTIONS = {
 /** Runs the control plane until SIGTERM or SIGINT; resolves with the exit status. */
 export async function runControlPlane(flags: ReadonlyMap<string, unknown>, context: CliContext): Promise<number> {
   const { values } = resolveOptions(CONTROL_PLANE_OPTIONS, { flags, env: {}, file: null });
-  if (values.store === 'redis') throw new CliError('--store redis: not available yet; use --store memory');
-  if (values.redisUrl !== undefined) throw new CliError('--redis-url applies to --store redis only, which is not available yet');
+  if (values.store === 'redis' && values.redisUrl === undefined) throw new CliError('--store redis: needs --redis-url <url>, e.g. redis://127.0.0.1:6379');
+  if (values.store !== 'redis' && values.redisUrl !== undefined) throw new CliError('--redis-url: applies to --store redis only');
   if (values.adminKey !== undefined && values.adminKey === values.environmentKey) throw new CliError('--admin-key: must differ from --environment-key');
 
   const controlPlane = await startControlPlane({
     host: values.host,
     port: values.port,
+    ...(values.store === 'redis' && values.redisUrl !== undefined ? { store: 'redis' as const, redis: { url: values.redisUrl } } : {}),
     ...(values.adminKey === undefined ? {} : { adminKey: values.adminKey }),
     environments: [
       {
@@ -84,6 +85,8 @@ export async function runControlPlane(flags: ReadonlyMap<string, unknown>, conte
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new CliError(`--port: ${values.host}:${values.port} is in use`);
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new CliError(`--host: cannot listen on ${values.host}`);
+    // The store could not be reached at start: a setting to fix, like an unreachable control plane.
+    if (error instanceof StoreError && error.status === 503) throw new CliError(`--redis-url: ${error.message}`);
     throw error;
   });
   const environment = controlPlane.environments[0];

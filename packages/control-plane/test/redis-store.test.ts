@@ -1,0 +1,99 @@
+/**
+ * The WorkStore contract suite and the model-based property on the Redis store, against a real
+ * redis-server on 127.0.0.1 (each store under its own key prefix, so tests cannot see each other).
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_HEARTBEAT, VirtualClock } from '@envworker/core';
+import { StoreError } from '../src/store/store-error.js';
+import { RedisWorkStore } from '../src/store/redis/redis-store.js';
+import type { LeasePolicy } from '../src/store/work-store.js';
+import { checkStoreAgainstModel } from './model/check-store.js';
+import { REQUIRED_ROWS } from './model/coverage.js';
+import { REDIS_REQUIRED, redisServerUnavailable, startRedisServer, type RedisServer } from './redis/redis-server.js';
+import { describeWorkStore } from './store-suite.js';
+
+const unavailable = redisServerUnavailable();
+if (unavailable !== null && !REDIS_REQUIRED) console.log(`Redis store tests not run: ${unavailable}`);
+const run = unavailable === null || REDIS_REQUIRED;
+
+describe.runIf(run)('RedisWorkStore', () => {
+  let server: RedisServer | undefined;
+  /** Stores made here (not by the suites, which close their own). */
+  const opened: RedisWorkStore[] = [];
+  beforeAll(async () => {
+    if (unavailable !== null) throw new Error(`ENVWORKER_REQUIRE_REDIS=1 but ${unavailable}`);
+    server = await startRedisServer();
+  }, 15_000);
+  afterAll(async () => {
+    await Promise.all(opened.map((store) => store.close()));
+    await server?.stop();
+  });
+
+  const connect = (clock: VirtualClock, lease?: Partial<LeasePolicy>, more: { keyPrefix?: string; maxWaitingPolls?: number } = {}) => {
+    if (server === undefined) throw new Error('redis-server did not start');
+    return RedisWorkStore.connect({ url: server.url, keyPrefix: `t${randomUUID()}:`, clock, ...(lease === undefined ? {} : { lease }), ...more });
+  };
+
+  /** Two replicas on one Redis and prefix, sharing one clock. */
+  const replicas = async () => {
+    const clock = new VirtualClock(Date.parse('2026-11-28T12:00:00Z'));
+    const keyPrefix = `t${randomUUID()}:`;
+    const a = await connect(clock, undefined, { keyPrefix });
+    const b = await connect(clock, undefined, { keyPrefix });
+    opened.push(a, b);
+    const env = (await a.createEnvironment({ name: 'replicas' })).id;
+    return { clock, a, b, env };
+  };
+
+  describeWorkStore('redis', async (clock, lease) => connect(clock, lease));
+
+  describe('replicas and bounds', () => {
+    it('wakes a long poll waiting on one replica when another replica enqueues', async () => {
+      const { a, b, env } = await replicas();
+      const poll = b.poll(env, { blockMs: 999, workerId: 'w' });
+      const work = await a.enqueue(env, {});
+      expect((await poll)?.id).toBe(work.id);
+      expect(await a.stats(env)).toMatchObject({ depth: 0, pending: 1, workers_polling: 1 });
+    });
+
+    it('expires a lease once when every replica sweeps at the same time', async () => {
+      const { clock, a, b, env } = await replicas();
+      const work = await a.enqueue(env, {});
+      await b.poll(env, {});
+      await a.ack(env, work.id);
+      await b.heartbeat(env, work.id, { expectedLastHeartbeat: NO_HEARTBEAT, desiredTtlSeconds: 10 });
+      // The beat's stamp is a few µs past the clock (stamps never repeat), so its lease ends just after 10 s.
+      clock.advance(10_001);
+      await Promise.all([a.sweepExpiredLeases(), b.sweepExpiredLeases(), a.sweepExpiredLeases(), b.sweepExpiredLeases()]);
+      expect(await a.stats(env)).toMatchObject({ depth: 1, pending: 0 });
+      expect((await b.get(env, work.id)).state).toBe('queued');
+      expect((await a.poll(env, {}))?.id).toBe(work.id);
+      expect(await b.poll(env, {})).toBeNull();
+    });
+
+    it('refuses a long poll beyond maxWaitingPolls with 529, and lets a non-waiting poll through', async () => {
+      const store = await connect(new VirtualClock(0), undefined, { maxWaitingPolls: 1 });
+      opened.push(store);
+      const env = (await store.createEnvironment({ name: 'bounded' })).id;
+      const waiting = store.poll(env, { blockMs: 999 });
+      const refused = await store.poll(env, { blockMs: 999 }).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(StoreError);
+      expect(refused).toMatchObject({ status: 529, type: 'overloaded_error' });
+      expect(await store.poll(env, {})).toBeNull();
+      const work = await store.enqueue(env, {});
+      expect((await waiting)?.id).toBe(work.id);
+    });
+  });
+
+  describe('against the reference model', () => {
+    const lease: LeasePolicy = { minTtlSeconds: 10, maxTtlSeconds: 90, defaultTtlSeconds: 30 };
+    it('answers interleavings of operations and clock moves as contract §4 says', async () => {
+      const coverage = await checkStoreAgainstModel(async (clock) => connect(clock, lease), { lease, numRuns: 60 });
+      for (const row of REQUIRED_ROWS) expect(coverage.get(row), row).toBeGreaterThan(0);
+    }, 60_000);
+  });
+});
