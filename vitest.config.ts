@@ -6,7 +6,7 @@ export default defineConfig({
   resolve: { conditions: ['@envworker/source'] },
   ssr: { resolve: { conditions: ['@envworker/source'] } },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
     // The JSON report is what .ci/run reads for its summary line.
     reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
     testTimeout: 30_000,

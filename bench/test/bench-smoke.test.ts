@@ -1,0 +1,79 @@
+/**
+ * The suite end to end at a tiny size, as `pnpm bench` runs it (a subprocess with the real control
+ * plane, the real worker and the SDK's WorkPoller): it must write result files with every field the
+ * report needs, and a report with a table per benchmark. No timing is asserted: the figures of a
+ * few items on a shared machine mean nothing, only their shape does.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BenchResult } from '../src/result.js';
+import { CONCURRENCY, HOLD_MS } from '../src/side-by-side.js';
+
+const run = promisify(execFile);
+const repoRoot = join(import.meta.dirname, '..', '..');
+let outDir: string;
+
+async function bench(...args: string[]): Promise<void> {
+  await run(process.execPath, ['--conditions=@envworker/source', '--import', 'tsx', 'bench/src/run.ts', '--quick', '--runs', '1', '--out', outDir, ...args], {
+    cwd: repoRoot,
+    timeout: 60_000,
+  });
+}
+
+async function result(name: string): Promise<BenchResult> {
+  return JSON.parse(await readFile(join(outDir, 'results', `${name}.json`), 'utf8')) as BenchResult;
+}
+
+const summaryShape = { median: expect.any(Number), min: expect.any(Number), max: expect.any(Number), runs: [expect.any(Number)] };
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'envworker-bench-'));
+  await bench('--only', 'claim-latency', '--items', '3');
+  await bench('--only', 'side-by-side', '--items', '2');
+}, 60_000);
+
+afterAll(async () => {
+  await rm(outDir, { recursive: true, force: true });
+});
+
+describe('pnpm bench at a tiny size', () => {
+  it('writes claim-latency.json with the machine, versions, parameters and p50/p95/p99 figures', async () => {
+    const claim = await result('claim-latency');
+    expect(claim).toMatchObject({
+      name: 'claim-latency',
+      quick: true,
+      machine: { cpus: expect.any(Number), cpu_model: expect.any(String), total_memory_bytes: expect.any(Number) },
+      versions: { node: process.version, anthropic_sdk: '1.14.0', envworker_core: expect.any(String) },
+      parameters: { runs: 1, samples_per_run: 3 },
+    });
+    expect(claim.cases).toHaveLength(1);
+    expect(claim.cases[0]!.metrics).toEqual({ p50: summaryShape, p95: summaryShape, p99: summaryShape });
+    expect(claim.goals.map((goal) => goal.goal)).toEqual(['claim latency p50 < 10 ms', 'claim latency p99 < 50 ms']);
+    for (const goal of claim.goals) expect(goal.met).toBe(goal.goal.includes('p50') ? goal.value < 10 : goal.value < 50);
+  });
+
+  it('writes side-by-side.json with envworker, official and ratio for every D and C', async () => {
+    const side = await result('side-by-side');
+    expect(side.cases.map((c) => [c.params['hold_ms'], c.params['concurrency']])).toEqual(HOLD_MS.flatMap((d) => CONCURRENCY.map((c) => [d, c])));
+    for (const benchCase of side.cases) {
+      expect(benchCase.params['items']).toBe(2);
+      expect(benchCase.metrics).toEqual({ envworker: summaryShape, official: summaryShape, ratio: summaryShape });
+      const { envworker, official, ratio } = benchCase.metrics;
+      expect(ratio!.median).toBeCloseTo(envworker!.median / official!.median, 6);
+    }
+    expect(side.goals).toHaveLength(2);
+  });
+
+  it('regenerates REPORT.md with a table per benchmark run so far and the list of what is not yet measured', async () => {
+    const report = await readFile(join(outDir, 'REPORT.md'), 'utf8');
+    expect(report).toContain('(`side-by-side`)');
+    expect(report).toContain('(`claim-latency`)');
+    expect(report).toContain('| hold_ms | concurrency | items | pollers | envworker [items/s] | official loop [items/s] | ratio [×] |');
+    expect(report).toContain('## Not yet measured');
+    expect(report).toContain('Lease capacity');
+  });
+});
