@@ -24,7 +24,7 @@ import {
   type WorkQueueStats,
   type WorkState,
 } from '@envworker/core';
-import { CREDENTIAL_PREFIXES, HEALTHCHECK_ID_PREFIX, isId, newCredential, newId } from '../ids.js';
+import { CREDENTIAL_PREFIXES, newCredential, newId } from '../ids.js';
 import { IndexedMinHeap, type HeapEntry } from './indexed-min-heap.js';
 import { clampTtl, resolveLeasePolicy } from './lease-policy.js';
 import { compareNewestFirst, decodeListCursor, encodeListCursor } from './list-cursor.js';
@@ -33,6 +33,7 @@ import { MonotonicStamp } from './monotonic-stamp.js';
 import { PollWaiters, type PollWaiter } from './poll-waiters.js';
 import { RecentWorkers } from './recent-workers.js';
 import { StoreError } from './store-error.js';
+import { checkEnvironmentInput, workDataFromInput } from './store-input.js';
 import { WorkQueue } from './work-queue.js';
 import type {
   BearerPrincipal,
@@ -96,10 +97,6 @@ interface Environment {
   reclaimTimer: { readonly handle: TimerHandle; readonly dueAt: number } | undefined;
 }
 
-const ENVIRONMENT_KEY_PATTERN = /^[\x21-\x7e]{16,256}$/;
-const MAX_NAME_LENGTH = 256;
-const MAX_DATA_ID_LENGTH = 128;
-
 /**
  * A {@link WorkStore} held in memory: one process, nothing to install, lost on exit. Every
  * hot path (enqueue, poll, ack, heartbeat, stop, get) is O(1) or O(log n) in the number of items.
@@ -136,15 +133,7 @@ export class MemoryWorkStore implements WorkStore {
 
   async createEnvironment(input: CreateEnvironmentInput): Promise<EnvironmentRecord> {
     this.#open();
-    if (typeof input.name !== 'string' || input.name.length === 0 || input.name.length > MAX_NAME_LENGTH) {
-      throw StoreError.invalid(`name: must be a string of 1–${MAX_NAME_LENGTH} characters`);
-    }
-    if (input.id !== undefined && !isId(ID_PREFIXES.environment, input.id)) {
-      throw StoreError.invalid(`id: must be ${ID_PREFIXES.environment} followed by 24 base62 characters`);
-    }
-    if (input.key !== undefined && !ENVIRONMENT_KEY_PATTERN.test(input.key)) {
-      throw StoreError.invalid('key: must be 16–256 printable ASCII characters without spaces');
-    }
+    checkEnvironmentInput(input);
     const id = input.id ?? this.#unusedId(ID_PREFIXES.environment, (candidate) => this.#environments.has(candidate));
     if (this.#environments.has(id)) throw StoreError.conflict(`environment ${id} already exists`);
     const key = input.key ?? newCredential(CREDENTIAL_PREFIXES.environmentKey);
@@ -181,7 +170,7 @@ export class MemoryWorkStore implements WorkStore {
   async enqueue(environmentId: string, input: EnqueueInput): Promise<Work> {
     this.#tick();
     const environment = this.#environment(environmentId);
-    const data = this.#workData(input.data);
+    const data = workDataFromInput(input.data);
     const metadata = metadataFromInput(input.metadata);
     const id = this.#unusedId(ID_PREFIXES.work, (candidate) => this.#workIds.has(candidate));
     this.#workIds.add(id);
@@ -442,18 +431,6 @@ export class MemoryWorkStore implements WorkStore {
     const item = this.#environment(environmentId).byId.get(workId);
     if (item === undefined) throw StoreError.notFound(`work ${workId} not found in environment ${environmentId}`);
     return item;
-  }
-
-  #workData(input: EnqueueInput['data']): WorkData {
-    if (input === undefined) return { type: 'session', id: newId(ID_PREFIXES.session) };
-    if (input.type !== 'session' && input.type !== 'healthcheck') {
-      throw StoreError.invalid('data.type: must be "session" or "healthcheck"');
-    }
-    if (input.id !== undefined && (typeof input.id !== 'string' || input.id.length === 0 || input.id.length > MAX_DATA_ID_LENGTH)) {
-      throw StoreError.invalid(`data.id: must be a string of 1–${MAX_DATA_ID_LENGTH} characters`);
-    }
-    const id = input.id ?? newId(input.type === 'session' ? ID_PREFIXES.session : HEALTHCHECK_ID_PREFIX);
-    return { type: input.type, id };
   }
 
   #unusedId(prefix: string, taken: (candidate: string) => boolean): string {

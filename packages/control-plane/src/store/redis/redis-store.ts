@@ -41,16 +41,16 @@ import {
   type LeaseState,
   type MetadataPatch,
   type Work,
-  type WorkData,
   type WorkListPage,
   type WorkQueueStats,
   type WorkState,
 } from '@envworker/core';
-import { CREDENTIAL_PREFIXES, HEALTHCHECK_ID_PREFIX, isId, newCredential, newId } from '../../ids.js';
+import { CREDENTIAL_PREFIXES, newCredential, newId } from '../../ids.js';
 import { clampTtl, resolveLeasePolicy } from '../lease-policy.js';
 import { decodeListCursor, encodeListCursor } from '../list-cursor.js';
 import { applyMetadataPatch, metadataFromInput } from '../metadata.js';
 import { StoreError } from '../store-error.js';
+import { checkEnvironmentInput, workDataFromInput } from '../store-input.js';
 import type {
   BearerPrincipal,
   CreateEnvironmentInput,
@@ -84,9 +84,6 @@ export interface RedisWorkStoreOptions {
   readonly commandTimeoutMs?: number;
 }
 
-const ENVIRONMENT_KEY_PATTERN = /^[\x21-\x7e]{16,256}$/;
-const MAX_NAME_LENGTH = 256;
-const MAX_DATA_ID_LENGTH = 128;
 const UNAVAILABLE = 'the Redis work store is unreachable; retry shortly';
 
 type Reply = readonly unknown[];
@@ -168,15 +165,7 @@ export class RedisWorkStore implements WorkStore {
 
   async createEnvironment(input: CreateEnvironmentInput): Promise<EnvironmentRecord> {
     this.#open();
-    if (typeof input.name !== 'string' || input.name.length === 0 || input.name.length > MAX_NAME_LENGTH) {
-      throw StoreError.invalid(`name: must be a string of 1–${MAX_NAME_LENGTH} characters`);
-    }
-    if (input.id !== undefined && !isId(ID_PREFIXES.environment, input.id)) {
-      throw StoreError.invalid(`id: must be ${ID_PREFIXES.environment} followed by 24 base62 characters`);
-    }
-    if (input.key !== undefined && !ENVIRONMENT_KEY_PATTERN.test(input.key)) {
-      throw StoreError.invalid('key: must be 16–256 printable ASCII characters without spaces');
-    }
+    checkEnvironmentInput(input);
     return this.#guard(async () => {
       const id = input.id ?? newId(ID_PREFIXES.environment);
       if ((await this.#redis.exists(this.#envKey(id))) === 1) throw StoreError.conflict(`environment ${id} already exists`);
@@ -222,7 +211,7 @@ export class RedisWorkStore implements WorkStore {
 
   async enqueue(environmentId: string, input: EnqueueInput): Promise<Work> {
     this.#open();
-    const data = workData(input.data);
+    const data = workDataFromInput(input.data);
     const metadata = encodeMetadata(metadataFromInput(input.metadata));
     const work = await this.#guard(async () => {
       for (;;) {
@@ -625,17 +614,6 @@ function echoArgument(expected: string | undefined): string {
   // Only the exact text a store hands out can match, as in the memory store's string comparison.
   if (micros === null || formatTimestamp(micros) !== expected) return 'never';
   return String(micros);
-}
-
-function workData(input: EnqueueInput['data']): WorkData {
-  if (input === undefined) return { type: 'session', id: newId(ID_PREFIXES.session) };
-  if (input.type !== 'session' && input.type !== 'healthcheck') {
-    throw StoreError.invalid('data.type: must be "session" or "healthcheck"');
-  }
-  if (input.id !== undefined && (typeof input.id !== 'string' || input.id.length === 0 || input.id.length > MAX_DATA_ID_LENGTH)) {
-    throw StoreError.invalid(`data.id: must be a string of 1–${MAX_DATA_ID_LENGTH} characters`);
-  }
-  return { type: input.type, id: input.id ?? newId(input.type === 'session' ? ID_PREFIXES.session : HEALTHCHECK_ID_PREFIX) };
 }
 
 /** The URL without its password, for error messages. */
