@@ -131,6 +131,8 @@ function pollRound(config: PollerConfig, index: number, countFailure: () => numb
       (slot) =>
         new Observable<PollEvent>((subscriber) => {
           const controller = new AbortController();
+          // Aborting a settled poll would only build an AbortError nobody reads, once per item.
+          let settled = false;
           // The round owns the slot until it hands it over with an item.
           let owned = true;
           const giveBack = (): void => {
@@ -143,6 +145,7 @@ function pollRound(config: PollerConfig, index: number, countFailure: () => numb
             resolve(config.client.poll({ workerId: config.workerId, blockMs: config.blockMs }, { signal: controller.signal })),
           ).then(
             (work) => {
+              settled = true;
               const at = config.clock.now();
               if (work === null) {
                 giveBack();
@@ -154,6 +157,7 @@ function pollRound(config: PollerConfig, index: number, countFailure: () => numb
               subscriber.complete();
             },
             (error: unknown) => {
+              settled = true;
               giveBack();
               if (isFatalPollError(error)) {
                 subscriber.error(new FatalPollError(fatalPollMessage(error, config.environmentId), statusOf(error), error));
@@ -173,7 +177,7 @@ function pollRound(config: PollerConfig, index: number, countFailure: () => numb
             },
           );
           return () => {
-            controller.abort();
+            if (!settled) controller.abort();
             giveBack();
           };
         }),

@@ -242,18 +242,27 @@ class FunctionSandbox implements Sandbox {
       if (lines.at(-1) === '') lines.pop();
       for (const line of lines) this.#spec.log.line(stream, boundLine(line));
     };
-    const root = createLogger({
-      level: this.#settings.logLevel,
-      base: {},
-      knownSecrets: this.#secrets,
-      destination: { write: (line: string) => write(line) },
-    });
+    // Built on first use: a pino logger with redaction costs more to make than a no-op item
+    // costs to run, and most work functions log through their own means or not at all.
+    let logger: Logger | undefined;
+    const makeLogger = (): Logger => {
+      const root = createLogger({
+        level: this.#settings.logLevel,
+        base: {},
+        knownSecrets: this.#secrets,
+        destination: { write: (line: string) => write(line) },
+      });
+      return workLogger(root, this.#spec.work, this.#spec.workerId);
+    };
     return {
       signal: this.#controller.signal,
       env: this.#spec.env,
       workdir: this.#spec.workdir,
       stdin: this.#spec.stdin,
-      logger: workLogger(root, this.#spec.work, this.#spec.workerId),
+      get logger() {
+        logger ??= makeLogger();
+        return logger;
+      },
       write,
     };
   }
