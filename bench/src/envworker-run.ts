@@ -4,11 +4,17 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createWorker, functionRuntime, type WorkerEvent } from '@envworker/core';
-import type { ControlPlane } from '@envworker/control-plane';
 import { sleep } from './wait.js';
 
+/** Where a benchmark's worker connects: a control plane's URL and one environment's credentials. */
+export interface Target {
+  readonly url: string;
+  readonly environmentId: string;
+  readonly environmentKey: string;
+}
+
 export interface EnvworkerRunOptions {
-  readonly cp: ControlPlane;
+  readonly target: Target;
   readonly items: number;
   readonly holdMs: number;
   readonly maxConcurrency: number;
@@ -19,11 +25,10 @@ export interface EnvworkerRunOptions {
 
 /** Items per second from `start()` to the last `stopped` event; throws if an item does not complete. */
 export async function envworkerItemsPerSecond(options: EnvworkerRunOptions): Promise<number> {
-  const environment = options.cp.environments[0]!;
   const worker = createWorker({
-    baseUrl: options.cp.url,
-    environmentId: environment.id,
-    environmentKey: environment.key,
+    baseUrl: options.target.url,
+    environmentId: options.target.environmentId,
+    environmentKey: options.target.environmentKey,
     maxConcurrency: options.maxConcurrency,
     pollers: options.pollers,
     pollIdleDelayMs: [0, 0],

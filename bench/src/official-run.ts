@@ -5,11 +5,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import Anthropic from '@anthropic-ai/sdk';
-import type { ControlPlane } from '@envworker/control-plane';
+import type { Target } from './envworker-run.js';
 import { sleep } from './wait.js';
 
 export interface OfficialRunOptions {
-  readonly cp: ControlPlane;
+  readonly target: Target;
   readonly items: number;
   readonly holdMs: number;
   readonly deadlineMs: number;
@@ -17,11 +17,11 @@ export interface OfficialRunOptions {
 
 /** Items per second from the first poll to the stop of the last item. */
 export async function officialItemsPerSecond(options: OfficialRunOptions): Promise<number> {
-  const environment = options.cp.environments[0]!;
-  const client = new Anthropic({ baseURL: options.cp.url, authToken: environment.key, logLevel: 'error' });
+  const { url, environmentId, environmentKey } = options.target;
+  const client = new Anthropic({ baseURL: url, authToken: environmentKey, logLevel: 'error' });
   const poller = client.beta.environments.work.poller({
-    environmentId: environment.id,
-    environmentKey: environment.key,
+    environmentId,
+    environmentKey,
     workerId: 'bench-official-poller',
   });
   // The poller sleeps 1–3 s after an empty poll; every item is queued before it starts, so an

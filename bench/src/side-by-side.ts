@@ -1,13 +1,14 @@
 /**
- * Benchmark 1: envworker beside the official loop. For each hold time D and concurrency C, each
- * run starts one control plane, queues N items and lets envworker (function runtime, maxConcurrency
- * C) serve them, then queues N more and lets the SDK's WorkPoller serve them; the ratio is taken
- * within the run. Which of the two goes first alternates from run to run.
+ * Benchmark 1: envworker beside the official loop. For each hold time D, each run starts one
+ * control plane in its own process; the SDK's WorkPoller serves N queued items, and envworker
+ * (function runtime, maxConcurrency C) serves N queued items for each C. The official loop has no
+ * concurrency to set, so its one figure per run is the denominator of that run's ratio for every C.
+ * Which side goes first alternates from run to run.
  */
-import { startControlPlane } from '@envworker/control-plane';
 import type { Benchmark, SuiteSettings } from './benchmark.js';
 import { runsOf } from './benchmark.js';
 import { envworkerItemsPerSecond } from './envworker-run.js';
+import { startControlPlaneProcess } from './infra/control-plane-process.js';
 import { officialItemsPerSecond } from './official-run.js';
 import { machineInfo, versions, type BenchCase, type BenchResult, type GoalCheck } from './result.js';
 import { summarize } from './stats.js';
@@ -16,10 +17,9 @@ export const HOLD_MS = [0, 100] as const;
 export const CONCURRENCY = [1, 16, 64] as const;
 const RUN_DEADLINE_MS = 120_000;
 
-/** N for concurrency C: enough items for C slots to fill several times over. */
-function itemsFor(concurrency: number, settings: SuiteSettings): number {
-  if (settings.items !== undefined) return settings.items;
-  return settings.quick ? Math.max(16, 2 * concurrency) : Math.max(32, 4 * concurrency);
+/** N: the issue's 500 items; fewer with `--quick`. */
+function itemsFor(settings: SuiteSettings): number {
+  return settings.items ?? (settings.quick ? 48 : 500);
 }
 
 /**
@@ -32,16 +32,27 @@ export function pollersFor(concurrency: number): number {
   return Math.min(MAX_POLLERS, concurrency);
 }
 
-async function oneRun(holdMs: number, concurrency: number, items: number, envworkerFirst: boolean): Promise<{ envworker: number; official: number }> {
-  const cp = await startControlPlane();
+interface RunFigures {
+  readonly official: number;
+  /** items/s by concurrency. */
+  readonly envworker: ReadonlyMap<number, number>;
+}
+
+async function oneRun(holdMs: number, items: number, envworkerFirst: boolean): Promise<RunFigures> {
+  const cp = await startControlPlaneProcess({ store: 'memory' });
   try {
-    const runEnvworker = async (): Promise<number> => {
-      for (let i = 0; i < items; i += 1) await cp.enqueue({ metadata: { bench: 'envworker' } });
-      return envworkerItemsPerSecond({ cp, items, holdMs, maxConcurrency: concurrency, pollers: pollersFor(concurrency), deadlineMs: RUN_DEADLINE_MS });
+    const runEnvworker = async (): Promise<Map<number, number>> => {
+      const figures = new Map<number, number>();
+      for (const concurrency of CONCURRENCY) {
+        await cp.enqueue(items, { bench: 'envworker' }, 16);
+        const pollers = pollersFor(concurrency);
+        figures.set(concurrency, await envworkerItemsPerSecond({ target: cp, items, holdMs, maxConcurrency: concurrency, pollers, deadlineMs: RUN_DEADLINE_MS }));
+      }
+      return figures;
     };
     const runOfficial = async (): Promise<number> => {
-      for (let i = 0; i < items; i += 1) await cp.enqueue({ metadata: { bench: 'official' } });
-      return officialItemsPerSecond({ cp, items, holdMs, deadlineMs: RUN_DEADLINE_MS });
+      await cp.enqueue(items, { bench: 'official' }, 16);
+      return officialItemsPerSecond({ target: cp, items, holdMs, deadlineMs: RUN_DEADLINE_MS });
     };
     if (envworkerFirst) {
       const envworker = await runEnvworker();
@@ -59,22 +70,26 @@ export const sideBySide: Benchmark = {
   async run(settings) {
     const runs = runsOf(settings);
     const cases: BenchCase[] = [];
+    const items = itemsFor(settings);
     for (const holdMs of HOLD_MS) {
-      for (const concurrency of CONCURRENCY) {
-        const items = itemsFor(concurrency, settings);
-        const envworker: number[] = [];
-        const official: number[] = [];
-        const ratio: number[] = [];
-        for (let run = 0; run < runs; run += 1) {
-          const measured = await oneRun(holdMs, concurrency, items, run % 2 === 0);
-          envworker.push(measured.envworker);
-          official.push(measured.official);
-          ratio.push(measured.envworker / measured.official);
-          settings.progress?.(`side-by-side D=${holdMs} C=${concurrency} run ${run + 1}/${runs}: envworker ${measured.envworker.toFixed(1)}/s, official ${measured.official.toFixed(1)}/s`);
+      const official: number[] = [];
+      const envworker = new Map<number, number[]>(CONCURRENCY.map((c) => [c, []]));
+      const ratio = new Map<number, number[]>(CONCURRENCY.map((c) => [c, []]));
+      for (let run = 0; run < runs; run += 1) {
+        const measured = await oneRun(holdMs, items, run % 2 === 0);
+        official.push(measured.official);
+        for (const concurrency of CONCURRENCY) {
+          const rate = measured.envworker.get(concurrency)!;
+          envworker.get(concurrency)!.push(rate);
+          ratio.get(concurrency)!.push(rate / measured.official);
         }
+        const line = CONCURRENCY.map((c) => `C=${c} ${measured.envworker.get(c)!.toFixed(1)}/s`).join(', ');
+        settings.progress?.(`side-by-side D=${holdMs} run ${run + 1}/${runs}: official ${measured.official.toFixed(1)}/s, envworker ${line}`);
+      }
+      for (const concurrency of CONCURRENCY) {
         cases.push({
           params: { hold_ms: holdMs, concurrency, items, pollers: pollersFor(concurrency) },
-          metrics: { envworker: summarize(envworker), official: summarize(official), ratio: summarize(ratio) },
+          metrics: { envworker: summarize(envworker.get(concurrency)!), official: summarize(official), ratio: summarize(ratio.get(concurrency)!) },
         });
       }
     }
@@ -88,11 +103,12 @@ export const sideBySide: Benchmark = {
       name: 'side-by-side',
       title: 'envworker beside the official SDK loop',
       method:
-        'Each run starts a control plane (memory store) on 127.0.0.1 and queues all N items before each side starts. ' +
-        'envworker: createWorker with functionRuntime, maxConcurrency C, the listed long polls, idle delay 0; ended at the Nth `stopped` event. ' +
-        "Official: the SDK's WorkPoller (block_ms 999) in the same process, one poller, one item at a time (its pattern: poll, ack, loop body, stop); " +
-        'ended after the stop of the Nth item. The body / work function holds each item D ms. The ratio is envworker ÷ official within each run; ' +
-        'the side that goes first alternates by run. Per item the official loop makes 3 calls (poll, ack, stop) and nothing else; envworker makes 4 ' +
+        'Each run (per hold time D) starts a control plane in its own process (`envworker control-plane`, memory store) on 127.0.0.1; each side\'s N items ' +
+        'are queued before it starts. envworker (in the benchmark process): createWorker with functionRuntime, maxConcurrency C, the listed long polls, ' +
+        'idle delay 0; ended at the Nth `stopped` event; once per C. ' +
+        "Official: the SDK's WorkPoller (block_ms 999) in the benchmark process, one poller, one item at a time (its pattern: poll, ack, loop body, stop); " +
+        'ended after the stop of the Nth item; it has no concurrency setting, so it runs once per run and its figure is the denominator for every C of that run. ' +
+        'The body / work function holds each item D ms. The side that goes first alternates by run. With `--quick`, N is 48 instead of 500. Per item the official loop makes 3 calls (poll, ack, stop) and nothing else; envworker makes 4 ' +
         '(poll, ack, a first heartbeat before the sandbox starts, stop) and creates and removes a work directory, so at D = 0 the table shows per-item overhead, not concurrency.',
       generated_at: new Date().toISOString(),
       quick: settings.quick,
