@@ -1,11 +1,14 @@
 /**
  * Writes REPORT.md from the result files: a table per benchmark (median, with min–max of the
- * runs), the goals met or not with their figures, the machine and versions, and what is not yet
- * measured. The report is regenerated from every result file present, so `--only` refreshes one
- * benchmark's table and keeps the others'.
+ * runs), its plots (SVG files beside the report, linked under the table), the goals met or not
+ * with their figures, the machine and versions, and what is not yet measured. The report and its
+ * plots are regenerated from every result file present, so `--only` refreshes one benchmark's
+ * table and keeps the others'.
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { checkPlots } from './plot-rows.js';
+import { PLOTS_DIR, plotFileName, writePlots } from './plots.js';
 import type { BenchResult } from './result.js';
 import type { Summary } from './stats.js';
 
@@ -51,6 +54,7 @@ function section(result: BenchResult): string[] {
     '',
   );
   lines.push(...table(result), '');
+  for (const spec of checkPlots(result)) lines.push(`![${spec.title}](${PLOTS_DIR}/${plotFileName(result, spec)})`, '');
   if (result.goals.length > 0) {
     lines.push('| goal | figure (median) | met |', '|---|---|---|');
     for (const goal of result.goals) lines.push(`| ${goal.goal} | ${formatNumber(goal.value)} ${goal.unit} | ${goal.met ? 'yes' : '**no**'} |`);
@@ -72,7 +76,7 @@ export function renderReport(results: readonly BenchResult[]): string {
     lines.push(
       `Machine: ${m.cpus} × ${m.cpu_model}, ${(m.total_memory_bytes / 2 ** 30).toFixed(1)} GiB, ${m.platform} ${m.release} ${m.arch}. ` +
         `Node ${first.versions.node}, @envworker/core ${first.versions.envworker_core}, @anthropic-ai/sdk ${first.versions.anthropic_sdk}. ` +
-        'Control planes run in the benchmark process, on 127.0.0.1.',
+        'Control planes run on 127.0.0.1; each section says whether in the benchmark process or in their own.',
       '',
     );
   } else {
@@ -89,9 +93,11 @@ export async function readResults(resultsDir: string): Promise<BenchResult[]> {
   return Promise.all(names.map(async (name) => JSON.parse(await readFile(join(resultsDir, name), 'utf8')) as BenchResult));
 }
 
-/** Regenerates `<benchDir>/REPORT.md` from `<benchDir>/results/`. */
+/** Regenerates `<benchDir>/REPORT.md` and the SVGs of `<benchDir>/plots/` from `<benchDir>/results/`. */
 export async function writeReport(benchDir: string): Promise<string> {
   const path = join(benchDir, 'REPORT.md');
-  await writeFile(path, renderReport(await readResults(join(benchDir, 'results'))));
+  const results = await readResults(join(benchDir, 'results'));
+  await writePlots(results, join(benchDir, PLOTS_DIR));
+  await writeFile(path, renderReport(results));
   return path;
 }

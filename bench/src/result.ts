@@ -44,6 +44,34 @@ export interface Versions {
   readonly anthropic_sdk: string;
 }
 
+/**
+ * A plot of a benchmark's cases that the report draws (an SVG next to its table): the median of
+ * each metric against a parameter, with the min–max of the runs as an error bar. A case without
+ * one of the metrics (say, one not measured here) is left out of the plot.
+ */
+export interface PlotSpec {
+  /** File name stem of the SVG (lower-case letters, digits and `-`; unique within the benchmark). */
+  readonly id: string;
+  readonly title: string;
+  /** The parameter on the x axis: a numeric axis when every value is a number, else one category per value in case order. */
+  readonly x: string;
+  /** Title of the x axis; default the parameter's name. */
+  readonly xLabel?: string;
+  /** `log` needs a numeric parameter with values above 0. */
+  readonly xScale?: 'linear' | 'log';
+  /** The metrics drawn (keys of `columns`), one series each, named by their column's label. */
+  readonly y: readonly string[];
+  readonly yLabel: string;
+  /** `log` needs every median, min and max above 0. */
+  readonly yScale?: 'linear' | 'log';
+  /** A parameter whose values split the series further (one line or bar group per metric and value). */
+  readonly series?: string;
+  /** A parameter whose values each get their own panel, side by side. */
+  readonly facet?: string;
+  /** Lines for a trend over a numeric x (the default), bars for a few categories. */
+  readonly mark?: 'line' | 'bar';
+}
+
 /** The content of `results/<name>.json`. */
 export interface BenchResult {
   readonly name: string;
@@ -58,6 +86,8 @@ export interface BenchResult {
   readonly columns: readonly MetricColumn[];
   readonly cases: readonly BenchCase[];
   readonly goals: readonly GoalCheck[];
+  /** Plots the report draws from the cases; none when absent. */
+  readonly plots?: readonly PlotSpec[];
 }
 
 export function machineInfo(): MachineInfo {

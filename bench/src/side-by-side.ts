@@ -122,6 +122,10 @@ export const sideBySide: Benchmark = {
       ],
       cases,
       goals,
+      plots: [
+        { id: 'items-per-second', title: 'envworker and the official loop: items/s by concurrency', x: 'concurrency', xLabel: 'concurrency C (envworker maxConcurrency)', xScale: 'log', y: ['envworker', 'official'], yLabel: 'items/s (log scale)', yScale: 'log', facet: 'hold_ms' },
+        { id: 'ratio', title: 'envworker ÷ the official loop, by concurrency', x: 'concurrency', xLabel: 'concurrency C', xScale: 'log', y: ['ratio'], yLabel: 'ratio (×, log scale)', yScale: 'log', facet: 'hold_ms' },
+      ],
     } satisfies BenchResult;
   },
 };

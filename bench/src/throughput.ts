@@ -76,6 +76,7 @@ export const throughput: Benchmark = {
       columns: [{ key: 'throughput', label: 'throughput', unit: 'items/s' }],
       cases,
       goals: [{ goal: 'no-op throughput at C=64, memory store ≥ 1,000 items/s', value: at64, unit: 'items/s', met: at64 >= 1000 }],
+      plots: [{ id: 'items-per-second', title: 'No-op throughput by concurrency, per store', x: 'concurrency', xLabel: 'maxConcurrency C', xScale: 'log', y: ['throughput'], yLabel: 'items/s, start() to the last stopped', series: 'store' }],
     } satisfies BenchResult;
   },
 };
