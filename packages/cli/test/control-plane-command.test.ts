@@ -61,6 +61,11 @@ describe('envworker control-plane', () => {
     [['--redis-url', 'redis://127.0.0.1:6379'], '--redis-url: applies to --store redis only'],
     // Nothing listens on port 9 of loopback: the store cannot connect, which is a setting to fix.
     [['--store', 'redis', '--redis-url', 'redis://127.0.0.1:9'], '--redis-url: redis store: cannot connect to redis://127.0.0.1:9'],
+    [['--redis-cluster', 'redis://127.0.0.1:9'], '--redis-cluster: applies to --store redis only'],
+    [['--store', 'redis', '--redis-url', 'redis://127.0.0.1:9', '--redis-cluster', 'redis://127.0.0.1:9'], '--redis-cluster: give --redis-url or'],
+    [['--store', 'redis', '--redis-cluster', 'redis://127.0.0.1:9,http://127.0.0.1:10'], '--redis-cluster'],
+    [['--store', 'redis', '--redis-cluster', 'redis://127.0.0.1:9/3'], '--redis-cluster: redis.cluster.nodes[0]: a Redis Cluster has database 0 only'],
+    [['--store', 'redis', '--redis-cluster', 'redis://127.0.0.1:9'], '--redis-cluster: redis store: cannot connect to the Redis Cluster at 127.0.0.1:9'],
     [['--verbose'], '--verbose'],
     [['--port'], '--port'],
   ])('exits 2 for %j with one line on stderr naming %s', async (args, flag) => {

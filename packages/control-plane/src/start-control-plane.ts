@@ -31,8 +31,11 @@ export interface ControlPlaneOptions {
    * store is not closed by `close()`.
    */
   readonly store?: 'memory' | 'redis' | WorkStore;
-  /** The Redis store's connection (`store: 'redis'` only); it uses `clock` and `lease` too. */
-  readonly redis?: Pick<RedisWorkStoreOptions, 'url' | 'keyPrefix' | 'maxWaitingPolls' | 'connectTimeoutMs' | 'commandTimeoutMs'>;
+  /**
+   * The Redis store's connection (`store: 'redis'` only): `url` for one server or `cluster` for a
+   * Redis Cluster; it uses `clock` and `lease` too.
+   */
+  readonly redis?: Pick<RedisWorkStoreOptions, 'url' | 'cluster' | 'keyPrefix' | 'maxWaitingPolls' | 'connectTimeoutMs' | 'commandTimeoutMs'>;
   /** Time source of the memory store and the rate limiter; the system clock by default. */
   readonly clock?: Clock;
   /** Environments to create; one generated environment by default. */
@@ -171,7 +174,9 @@ function checkOptions(options: ControlPlaneOptions): { store: 'memory' | 'redis'
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) fail('port must be an integer between 0 and 65535');
   if (store !== 'memory' && store !== 'redis' && !isWorkStore(store)) fail("store must be 'memory', 'redis' or a WorkStore");
   if (store === 'redis') {
-    if (typeof redis !== 'object' || redis === null || typeof redis.url !== 'string') fail("redis.url is required with store: 'redis'");
+    if (typeof redis !== 'object' || redis === null || (redis.url === undefined && redis.cluster === undefined)) {
+      fail("redis.url is required with store: 'redis' (or redis.cluster for a Redis Cluster)");
+    }
   } else if (redis !== undefined) {
     fail("redis applies to store: 'redis' only");
   }

@@ -1,15 +1,19 @@
 /**
  * The WorkStore contract suite and the model-based property on the Redis store, against a real
- * redis-server on 127.0.0.1 (each store under its own key prefix, so tests cannot see each other).
+ * redis-server on 127.0.0.1 (each store under its own key prefix, so tests cannot see each other),
+ * and the key discipline that lets it run on a Redis Cluster, watched on that server.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NO_HEARTBEAT, VirtualClock } from '@envworker/core';
+import { decodeWorkSecret, NO_HEARTBEAT, VirtualClock, type Work } from '@envworker/core';
 import { StoreError } from '../src/store/store-error.js';
 import { RedisWorkStore } from '../src/store/redis/redis-store.js';
+import { SCRIPTS } from '../src/store/redis/scripts.js';
 import type { LeasePolicy } from '../src/store/work-store.js';
 import { checkStoreAgainstModel } from './model/check-store.js';
 import { REQUIRED_ROWS } from './model/coverage.js';
+import { startKeyAudit } from './redis/key-audit.js';
 import { REDIS_REQUIRED, redisServerUnavailable, startRedisServer, type RedisServer } from './redis/redis-server.js';
 import { describeWorkStore } from './store-suite.js';
 
@@ -72,6 +76,29 @@ describe.runIf(run)('RedisWorkStore', () => {
       expect(await b.poll(env, {})).toBeNull();
     });
 
+    it('delivers each item once when replicas poll one queue at the same time', async () => {
+      const { a, b, env } = await replicas();
+      const enqueued: string[] = [];
+      for (let index = 0; index < 20; index += 1) enqueued.push((await a.enqueue(env, {})).id);
+      const polls = await Promise.all(Array.from({ length: 50 }, (_, index) => (index % 2 === 0 ? a : b).poll(env, {})));
+      const delivered = polls.flatMap((work) => (work === null ? [] : [work.id]));
+      expect(delivered.sort()).toEqual(enqueued.sort());
+      expect(await a.stats(env)).toMatchObject({ depth: 0, pending: 20 });
+    });
+
+    it('gives a reclaimable item to one of the replicas reclaiming it at the same time, and revokes the earlier token', async () => {
+      const { clock, a, b, env } = await replicas();
+      const work = await a.enqueue(env, {});
+      const first = await a.poll(env, {});
+      clock.advance(1001);
+      const again = await Promise.all([a.poll(env, { reclaimOlderThanMs: 1000 }), b.poll(env, { reclaimOlderThanMs: 1000 })]);
+      const winners = again.filter((polled) => polled !== null);
+      expect(winners.map((polled) => polled.id)).toEqual([work.id]);
+      const tokenOf = (polled: Work | null | undefined): string => decodeWorkSecret(polled?.secret).secret?.sessions_token ?? 'none';
+      expect(await b.resolveBearer(tokenOf(first))).toBeNull();
+      expect(await b.resolveBearer(tokenOf(winners[0]))).toEqual({ kind: 'session', environmentId: env, workId: work.id });
+    });
+
     it('refuses a long poll beyond maxWaitingPolls with 529, and lets a non-waiting poll through', async () => {
       const store = await connect(new VirtualClock(0), undefined, { maxWaitingPolls: 1 });
       opened.push(store);
@@ -86,6 +113,48 @@ describe.runIf(run)('RedisWorkStore', () => {
       expect(await store.poll(env, {})).toBeNull();
       const work = await store.enqueue(env, {});
       expect((await waiting)?.id).toBe(work.id);
+    });
+  });
+
+  describe('keys', () => {
+    const lease: LeasePolicy = { minTtlSeconds: 10, maxTtlSeconds: 90, defaultTtlSeconds: 30 };
+
+    it("declares every key each script touches, all under the environment's hash tag", async () => {
+      const audit = await startKeyAudit(server!.url, new Map(Object.entries(SCRIPTS).map(([name, script]) => [name, script.lua])));
+      let report: Awaited<ReturnType<typeof audit.stop>>;
+      try {
+        // Random interleavings reach every script; which rows of the lifecycle table they cover is the model test's concern.
+        await checkStoreAgainstModel(async (clock) => connect(clock, lease), { lease, numRuns: 10, requireCoverage: false });
+        // What the model does not do: the expiry sweep, here with a lease to expire.
+        const { clock, a, env } = await replicas();
+        const work = await a.enqueue(env, {});
+        await a.poll(env, {});
+        await a.ack(env, work.id);
+        clock.advance(121_000);
+        await a.sweepExpiredLeases();
+        expect(await a.stats(env)).toMatchObject({ depth: 1, pending: 0 });
+      } finally {
+        report = await audit.stop();
+      }
+      expect(report.violations).toEqual([]);
+      expect([...report.calls.keys()].sort()).toEqual(Object.keys(SCRIPTS).sort());
+    }, 60_000);
+
+    it('notices, in that audit, a key touched without being declared and declared keys under two hash tags', async () => {
+      const probe = "#!lua\nredis.call('GET', KEYS[1])\nreturn redis.call('GET', ARGV[1])";
+      const digest = createHash('sha1').update(probe).digest('hex');
+      const audit = await startKeyAudit(server!.url, new Map([['probe', probe]]));
+      const client = new Redis(server!.url);
+      try {
+        await client.evalsha(digest, 1, '{p}:a', '{p}:a');
+        await client.evalsha(digest, 1, '{p}:a', '{p}:b');
+        await client.evalsha(digest, 2, '{p}:a', '{q}:a', '{p}:a');
+      } finally {
+        client.disconnect();
+      }
+      const report = await audit.stop();
+      expect(report.calls.get('probe')).toBe(3);
+      expect(report.violations).toEqual(['probe: GET touched undeclared key {p}:b', 'probe: declared keys under 2 hash tags: {p}:a {q}:a']);
     });
   });
 

@@ -14,6 +14,16 @@ import { option, resolveOptions } from '../config/resolve-options.js';
 const CREDENTIAL = /^[\x21-\x7e]{16,256}$/;
 const ENVIRONMENT_ID = new RegExp(`^${ID_PREFIXES.environment}[0-9A-Za-z]{24}$`);
 
+/** Comma-separated `redis://` or `rediss://` URLs; an error never repeats one (a URL may carry a password). */
+function redisUrls(raw: unknown): readonly string[] {
+  const urls = typeof raw === 'string' ? raw.split(',').map((url) => url.trim()).filter((url) => url !== '') : [];
+  if (urls.length === 0) throw new ValueError('must be redis:// URLs separated by commas');
+  urls.forEach((url, index) => {
+    if (!/^rediss?:\/\/\S+$/.test(url)) throw new ValueError(`URL ${index + 1} must start with redis:// or rediss://`);
+  });
+  return urls;
+}
+
 function credential(raw: unknown): string {
   if (typeof raw !== 'string' || !CREDENTIAL.test(raw)) throw new ValueError('must be 16–256 printable ASCII characters without spaces');
   return raw;
@@ -32,6 +42,13 @@ export const CONTROL_PLANE_OPTIONS = {
     defaultValue: 'memory' as 'memory' | 'redis',
   }),
   redisUrl: option({ key: 'redis-url', kind: 'value', placeholder: '<url>', description: 'the Redis server of --store redis', parse: text }),
+  redisCluster: option({
+    key: 'redis-cluster',
+    kind: 'value',
+    placeholder: '<url,…>',
+    description: 'instead of --redis-url: some nodes of the Redis Cluster of --store redis',
+    parse: redisUrls,
+  }),
   environmentId: option({
     key: 'environment-id',
     kind: 'value',
@@ -63,14 +80,20 @@ export const CONTROL_PLANE_OPTIONS = {
 /** Runs the control plane until SIGTERM or SIGINT; resolves with the exit status. */
 export async function runControlPlane(flags: ReadonlyMap<string, unknown>, context: CliContext): Promise<number> {
   const { values } = resolveOptions(CONTROL_PLANE_OPTIONS, { flags, env: {}, file: null });
-  if (values.store === 'redis' && values.redisUrl === undefined) throw new CliError('--store redis: needs --redis-url <url>, e.g. redis://127.0.0.1:6379');
+  if (values.store === 'redis' && values.redisUrl === undefined && values.redisCluster === undefined) {
+    throw new CliError('--store redis: needs --redis-url <url>, e.g. redis://127.0.0.1:6379, or --redis-cluster <url,…>');
+  }
   if (values.store !== 'redis' && values.redisUrl !== undefined) throw new CliError('--redis-url: applies to --store redis only');
+  if (values.store !== 'redis' && values.redisCluster !== undefined) throw new CliError('--redis-cluster: applies to --store redis only');
+  if (values.redisUrl !== undefined && values.redisCluster !== undefined) throw new CliError('--redis-cluster: give --redis-url or --redis-cluster, not both');
+  const redisFlag = values.redisCluster === undefined ? '--redis-url' : '--redis-cluster';
   if (values.adminKey !== undefined && values.adminKey === values.environmentKey) throw new CliError('--admin-key: must differ from --environment-key');
 
   const controlPlane = await startControlPlane({
     host: values.host,
     port: values.port,
     ...(values.store === 'redis' && values.redisUrl !== undefined ? { store: 'redis' as const, redis: { url: values.redisUrl } } : {}),
+    ...(values.store === 'redis' && values.redisCluster !== undefined ? { store: 'redis' as const, redis: { cluster: { nodes: values.redisCluster } } } : {}),
     ...(values.adminKey === undefined ? {} : { adminKey: values.adminKey }),
     environments: [
       {
@@ -86,7 +109,9 @@ export async function runControlPlane(flags: ReadonlyMap<string, unknown>, conte
     if (code === 'EADDRINUSE') throw new CliError(`--port: ${values.host}:${values.port} is in use`);
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new CliError(`--host: cannot listen on ${values.host}`);
     // The store could not be reached at start: a setting to fix, like an unreachable control plane.
-    if (error instanceof StoreError && error.status === 503) throw new CliError(`--redis-url: ${error.message}`);
+    if (error instanceof StoreError && error.status === 503) throw new CliError(`${redisFlag}: ${error.message}`);
+    // The store's own checks of the nodes (database 0 only, one user and password for all).
+    if (error instanceof TypeError && error.message.startsWith('redis.cluster')) throw new CliError(`--redis-cluster: ${error.message}`);
     throw error;
   });
   const environment = controlPlane.environments[0];

@@ -39,10 +39,13 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Starts redis-server (on `port`, or a free one) and resolves once it accepts connections (10 s deadline). */
-export async function startRedisServer(port?: number): Promise<RedisServer> {
+/**
+ * Starts redis-server (on `port`, or a free one; `extraArgs` appended to its command line) and
+ * resolves once it accepts connections (10 s deadline).
+ */
+export async function startRedisServer(port?: number, extraArgs: readonly string[] = []): Promise<RedisServer> {
   const chosen = port ?? (await freePort());
-  const child: ChildProcess = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+  const child: ChildProcess = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await new Promise<void>((resolve, reject) => {

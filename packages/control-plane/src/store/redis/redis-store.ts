@@ -1,14 +1,15 @@
 /**
  * The Redis store: the Work API state machine of contract §4 on Redis Streams, so that several
  * control-plane replicas serve one queue. Same semantics as the memory store; the scripts
- * (scripts.ts) hold every state transition and say how time is handled.
+ * (scripts.ts) hold every state transition and say how time and lease expiry are handled, and
+ * keys.ts gives the key layout: every key of one environment shares its hash tag and every
+ * script declares every key it touches, so the store runs on one server or on a Redis Cluster.
  *
- * Keys: `<prefix>{<env id>}:…` per environment (record, stream `q` with group `workers`, item
- * hashes `i:<work id>`, sorted sets `items` by created_at, `leases` by lease end, `workers` by
- * last poll; one hash tag), and three global indexes outside any environment: `<prefix>envs`
- * (the environment ids, for the expiry sweep), `<prefix>envkey:<key>` and `<prefix>tok:<token>`.
- * The token index only finds the item; whether the token is still current is decided by the item
- * hash, atomically with expiry, so a stale index entry (left by a re-queue) resolves to nothing.
+ * A poll is one script on the environment's keys alone (keys.ts says how). Where a script would
+ * have to find items before touching them, the work is split in two: a list reads a page's ids
+ * (`listPage`), then the items (`listItems`); lease expiry is the `due` answer of any script, then
+ * one `expireLease` per item, which re-checks that the lease is still due, so a replica racing
+ * another one expires nothing twice.
  *
  * Deviations from a literal "XAUTOCLAIM then XREADGROUP BLOCK": reclaim age and lease expiry are
  * decided on the injected clock (XAUTOCLAIM's idle time is Redis's clock, which a virtual clock
@@ -20,12 +21,12 @@
  * stopped entries are deleted from the stream, and `XDEL` leaves `XINFO GROUPS`' lag undefined);
  * `oldest_queued_at` comes from the stream's first entry, `workers_polling` from a sorted set.
  *
- * Known limits: a reclaim scans the environment's pending list (normally a handful of entries:
- * a delivered item is acked at once). A waiting poll whose deadline passes while a retry for it is
- * in flight may have its item delivered to nobody; the item is then pending and reclaimable after
- * the usual reclaim age, as if its poller had died before acking.
+ * Known limits: a reclaim walks the environment's pending list, but only when some delivery is
+ * old enough (normally a handful of entries: a delivered item is acked at once). A waiting poll
+ * whose deadline passes while a retry for it is in flight may have its item delivered to nobody;
+ * the item is then pending and reclaimable after the usual reclaim age, as if its poller had died
+ * before acking.
  */
-import { Redis } from 'ioredis';
 import {
   encodeWorkSecret,
   formatTimestamp,
@@ -45,7 +46,7 @@ import {
   type WorkQueueStats,
   type WorkState,
 } from '@envworker/core';
-import { CREDENTIAL_PREFIXES, newCredential, newId } from '../../ids.js';
+import { CREDENTIAL_PREFIXES, isId, newCredential, newId } from '../../ids.js';
 import { clampTtl, resolveLeasePolicy } from '../lease-policy.js';
 import { decodeListCursor, encodeListCursor } from '../list-cursor.js';
 import { applyMetadataPatch, metadataFromInput } from '../metadata.js';
@@ -63,13 +64,17 @@ import type {
   WorkStore,
 } from '../work-store.js';
 import { decodeMetadata, encodeMetadata, fieldsFromReply, microsField, workFromFields, type ItemFields } from './item-codec.js';
+import { openClients, redisTarget, type RedisClient, type RedisClients, type RedisClusterOptions } from './connection.js';
+import { EnvironmentKeys, GlobalKeys } from './keys.js';
 import { EnvironmentWaiters, type RedisPollWaiter } from './poll-waiting.js';
 import { SCRIPTS, type ScriptName } from './scripts.js';
 
-/** Options of {@link RedisWorkStore.connect}. */
+/** Options of {@link RedisWorkStore.connect}: `url` or `cluster`, not both. */
 export interface RedisWorkStoreOptions {
-  /** A `redis://` URL, e.g. `redis://127.0.0.1:6379/0`. */
-  readonly url: string;
+  /** One Redis server, as a `redis://` or `rediss://` URL, e.g. `redis://127.0.0.1:6379/0`. */
+  readonly url?: string;
+  /** A Redis Cluster, reached through some of its nodes. */
+  readonly cluster?: RedisClusterOptions;
   /** Prefix of every key (and pub/sub channel), so several deployments can share one Redis. Default `envworker:`. */
   readonly keyPrefix?: string;
   /** The time source of timestamps, leases, long polls and reclaims; the system clock by default. */
@@ -87,23 +92,25 @@ export interface RedisWorkStoreOptions {
 const UNAVAILABLE = 'the Redis work store is unreachable; retry shortly';
 
 type Reply = readonly unknown[];
-type ScriptCaller = (key: string, ...args: string[]) => Promise<unknown>;
+type ScriptCaller = (numberOfKeys: number, ...keysAndArgs: string[]) => Promise<unknown>;
 
 /**
- * A {@link WorkStore} on Redis (6.2 or later). Replicas pointing at the same Redis and prefix
- * serve the same environments. While Redis is unreachable every call fails with a 503 (a
- * `StoreError`), `ping` rejects, and the client reconnects in the background.
+ * A {@link WorkStore} on Redis 7 or later, one server or a Redis Cluster. Replicas pointing at
+ * the same Redis and prefix serve the same environments. While Redis is unreachable every call
+ * fails with a 503 (a `StoreError`), `ping` rejects, and the client reconnects in the background.
  *
  * @example
  * ```ts
  * const store = await RedisWorkStore.connect({ url: 'redis://127.0.0.1:6379' });
+ * // or: RedisWorkStore.connect({ cluster: { nodes: ['redis://10.0.0.1:6379', 'redis://10.0.0.2:6379'] } })
  * const env = await store.createEnvironment({ name: 'dev' });
  * ```
  */
 export class RedisWorkStore implements WorkStore {
-  readonly #redis: Redis;
-  readonly #subscriber: Redis;
+  readonly #clients: RedisClients;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
+  readonly #global: GlobalKeys;
   readonly #clock: Clock;
   readonly #policy: LeasePolicy;
   readonly #maxWaitingPolls: number;
@@ -112,20 +119,19 @@ export class RedisWorkStore implements WorkStore {
   readonly #longPolls = new Set<() => void>();
   #closed = false;
 
-  private constructor(redis: Redis, subscriber: Redis, options: RedisWorkStoreOptions, policy: LeasePolicy) {
-    this.#redis = redis;
-    this.#subscriber = subscriber;
+  private constructor(clients: RedisClients, options: RedisWorkStoreOptions, policy: LeasePolicy) {
+    this.#clients = clients;
+    this.#redis = clients.commands;
     this.#prefix = options.keyPrefix ?? 'envworker:';
+    this.#global = new GlobalKeys(this.#prefix);
     this.#clock = options.clock ?? systemClock;
     this.#policy = policy;
     this.#maxWaitingPolls = options.maxWaitingPolls ?? 10_000;
   }
 
-  /** Connects (a command connection and a pub/sub one) and loads the scripts. */
+  /** Connects (commands and pub/sub) and defines the scripts; rejects with a `TypeError` naming a bad option. */
   static async connect(options: RedisWorkStoreOptions): Promise<RedisWorkStore> {
-    if (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url)) {
-      throw new TypeError('redis.url: must be a redis:// or rediss:// URL');
-    }
+    const target = redisTarget(options);
     const prefix = options.keyPrefix ?? 'envworker:';
     if (typeof prefix !== 'string' || /[{}\s]/.test(prefix)) throw new TypeError('redis.keyPrefix: must be a string without braces or spaces');
     const { maxWaitingPolls } = options;
@@ -133,33 +139,17 @@ export class RedisWorkStore implements WorkStore {
       throw new TypeError('redis.maxWaitingPolls: must be an integer ≥ 1');
     }
     const policy = resolveLeasePolicy(options.lease);
-    const connectTimeout = options.connectTimeoutMs ?? 5000;
-    // No offline queue and one attempt per request: while Redis is away a call fails at once
-    // (503) instead of piling up; the client keeps reconnecting in the background.
-    const connection = {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout,
-      retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
-    };
-    const redis = new Redis(options.url, { ...connection, commandTimeout: options.commandTimeoutMs ?? 2000 });
-    // The subscriber keeps its offline queue so that its subscription is restored on reconnect.
-    const subscriber = new Redis(options.url, { ...connection, enableOfflineQueue: true, maxRetriesPerRequest: null });
-    // Errors surface on the calls that hit them; the events only report reconnect attempts.
-    redis.on('error', () => undefined);
-    subscriber.on('error', () => undefined);
+    const clients = await openClients(target, { connectTimeoutMs: options.connectTimeoutMs ?? 5000, commandTimeoutMs: options.commandTimeoutMs ?? 2000 });
+    // The number of keys is given per call: list declares as many items as its page holds.
+    for (const name of Object.keys(SCRIPTS) as ScriptName[]) clients.commands.defineCommand(scriptCommand(name), { lua: SCRIPTS[name].lua });
+    const store = new RedisWorkStore(clients, options, policy);
+    clients.subscriber.on('pmessage', (_pattern: string, channel: string) => store.#onWake(channel));
     try {
-      await Promise.all([redis.connect(), subscriber.connect()]);
+      await clients.subscriber.psubscribe(store.#global.wakePattern);
     } catch (error) {
-      redis.disconnect();
-      subscriber.disconnect();
-      throw StoreError.unavailable(`redis store: cannot connect to ${redactUrl(options.url)}: ${(error as Error).message}`);
+      await clients.close();
+      throw StoreError.unavailable(`redis store: cannot subscribe to wake-ups: ${(error as Error).message}`);
     }
-    for (const name of Object.keys(SCRIPTS) as ScriptName[]) redis.defineCommand(scriptCommand(name), { numberOfKeys: 1, lua: SCRIPTS[name].lua });
-    const store = new RedisWorkStore(redis, subscriber, options, policy);
-    subscriber.on('pmessage', (_pattern: string, channel: string) => store.#onWake(channel));
-    await subscriber.psubscribe(`${prefix}{*}:wake`);
     return store;
   }
 
@@ -168,17 +158,18 @@ export class RedisWorkStore implements WorkStore {
     checkEnvironmentInput(input);
     return this.#guard(async () => {
       const id = input.id ?? newId(ID_PREFIXES.environment);
-      if ((await this.#redis.exists(this.#envKey(id))) === 1) throw StoreError.conflict(`environment ${id} already exists`);
+      const keys = new EnvironmentKeys(this.#prefix, id);
+      if ((await this.#redis.exists(keys.record)) === 1) throw StoreError.conflict(`environment ${id} already exists`);
       const key = input.key ?? newCredential(CREDENTIAL_PREFIXES.environmentKey);
-      if ((await this.#redis.exists(this.#tokenIndex(key))) === 1) throw StoreError.conflict('key: already in use');
-      const keyIndex = `${this.#prefix}envkey:${key}`;
+      if ((await this.#redis.exists(this.#global.sessionsToken(key))) === 1) throw StoreError.conflict('key: already in use');
+      const keyIndex = this.#global.environmentKey(key);
       if ((await this.#redis.set(keyIndex, id, 'NX')) !== 'OK') throw StoreError.conflict('key: already in use');
-      const reply = await this.#script('createEnvironment', id, input.name, key, id);
+      const reply = await this.#call('createEnvironment', keys.scriptKeys([]), [this.#now(), input.name, key, id]);
       if (reply[0] !== 'ok') {
         await this.#redis.del(keyIndex);
         throw StoreError.conflict(`environment ${id} already exists`);
       }
-      await this.#redis.sadd(`${this.#prefix}envs`, id);
+      await this.#redis.sadd(this.#global.environments, id);
       return { id, name: input.name, key, created_at: formatTimestamp(Number(reply[1])) };
     });
   }
@@ -186,7 +177,7 @@ export class RedisWorkStore implements WorkStore {
   async getEnvironment(environmentId: string): Promise<EnvironmentRecord | null> {
     this.#open();
     return this.#guard(async () => {
-      const record = await this.#redis.hgetall(this.#envKey(environmentId));
+      const record = await this.#redis.hgetall(new EnvironmentKeys(this.#prefix, environmentId).record);
       if (record['id'] === undefined) return null;
       return { id: record['id'], name: record['name'] ?? '', key: record['key'] ?? '', created_at: formatTimestamp(Number(record['created_at'])) };
     });
@@ -195,14 +186,13 @@ export class RedisWorkStore implements WorkStore {
   async resolveBearer(credential: string): Promise<BearerPrincipal | null> {
     this.#open();
     return this.#guard(async () => {
-      const environmentId = await this.#redis.get(`${this.#prefix}envkey:${credential}`);
+      const environmentId = await this.#redis.get(this.#global.environmentKey(credential));
       if (environmentId !== null) return { kind: 'environment', environmentId };
-      const indexKey = this.#tokenIndex(credential);
+      const indexKey = this.#global.sessionsToken(credential);
       const target = await this.#redis.get(indexKey);
       if (target === null) return null;
-      const [tokenEnvironmentId = '', workId = ''] = target.split(' ');
-      const reply = await this.#script('resolveToken', tokenEnvironmentId, workId, credential);
-      if (reply[0] === 'ok') return { kind: 'session', environmentId: tokenEnvironmentId, workId };
+      const reply = await this.#run('resolveToken', target, [], [credential]);
+      if (reply[0] === 'ok') return { kind: 'session', environmentId: target, workId: String(reply[1]) };
       // Revoked by a re-delivery or a re-queue: the index entry is stale.
       await this.#redis.del(indexKey);
       return null;
@@ -213,9 +203,11 @@ export class RedisWorkStore implements WorkStore {
     this.#open();
     const data = workDataFromInput(input.data);
     const metadata = encodeMetadata(metadataFromInput(input.metadata));
+    const wake = new EnvironmentKeys(this.#prefix, environmentId).wakeChannel;
     const work = await this.#guard(async () => {
       for (;;) {
-        const reply = await this.#script('enqueue', environmentId, newId(ID_PREFIXES.work), data.type, data.id, metadata);
+        const workId = newId(ID_PREFIXES.work);
+        const reply = await this.#run('enqueue', environmentId, [workId], [workId, wake, data.type, data.id, metadata]);
         if (reply[0] === 'duplicate') continue;
         return workFromFields(environmentId, this.#itemOf(reply, environmentId), null);
       }
@@ -287,7 +279,7 @@ export class RedisWorkStore implements WorkStore {
   async get(environmentId: string, workId: string): Promise<Work> {
     this.#open();
     return this.#guard(async () => {
-      const reply = await this.#script('get', environmentId, workId);
+      const reply = await this.#run('get', environmentId, [workId], [workId]);
       return workFromFields(environmentId, this.#itemOf(reply, environmentId, workId), null);
     });
   }
@@ -295,7 +287,7 @@ export class RedisWorkStore implements WorkStore {
   async ack(environmentId: string, workId: string): Promise<Work> {
     this.#open();
     return this.#guard(async () => {
-      const reply = await this.#script('ack', environmentId, workId, String(this.#policy.defaultTtlSeconds));
+      const reply = await this.#run('ack', environmentId, [workId], [workId, String(this.#policy.defaultTtlSeconds)]);
       if (reply[0] === 'undelivered') {
         throw StoreError.conflict(`work ${workId} is queued and was not delivered by a poll; poll before acknowledging`);
       }
@@ -315,7 +307,7 @@ export class RedisWorkStore implements WorkStore {
     }
     const ttlSeconds = clampTtl(this.#policy, desiredTtlSeconds);
     return this.#guard(async () => {
-      const reply = await this.#script('heartbeat', environmentId, workId, echoArgument(expectedLastHeartbeat), String(ttlSeconds));
+      const reply = await this.#run('heartbeat', environmentId, [workId], [workId, echoArgument(expectedLastHeartbeat), String(ttlSeconds)]);
       switch (reply[0]) {
         case 'stopped':
           return { type: 'work_heartbeat', last_heartbeat: formatTimestamp(Number(reply[1])), lease_extended: false, state: 'stopped', ttl_seconds: 0 };
@@ -346,7 +338,7 @@ export class RedisWorkStore implements WorkStore {
   async stop(environmentId: string, workId: string, input: { readonly force: boolean }): Promise<Work> {
     this.#open();
     return this.#guard(async () => {
-      const reply = await this.#script('stop', environmentId, workId, input.force ? '1' : '0');
+      const reply = await this.#run('stop', environmentId, [workId], [workId, input.force ? '1' : '0']);
       if (reply[0] === 'conflict') throw StoreError.conflict(`work ${workId} is already stopped`);
       return workFromFields(environmentId, this.#itemOf(reply, environmentId, workId), null);
     });
@@ -360,19 +352,17 @@ export class RedisWorkStore implements WorkStore {
     }
     const cursor = page === undefined ? undefined : decodeListCursor(environmentId, page);
     return this.#guard(async () => {
-      const reply = await this.#script(
-        'list',
-        environmentId,
-        String(limit),
-        cursor === undefined ? '' : String(cursor.createdAtMicros),
-        cursor?.id ?? '',
-      );
+      const now = this.#now();
+      const ids = await this.#run('listPage', environmentId, [], [String(limit), cursor === undefined ? '' : String(cursor.createdAtMicros), cursor?.id ?? ''], now);
+      this.#checkEnvironment(ids, environmentId);
+      const workIds = ids.slice(2).map(String);
+      const reply = workIds.length === 0 ? ['ok'] : await this.#run('listItems', environmentId, workIds, workIds, now);
       this.#checkEnvironment(reply, environmentId);
-      const items = reply.slice(2).map(fieldsFromReply);
+      const items = reply.slice(1).map(fieldsFromReply);
       const data = items.map((fields) => workFromFields(environmentId, fields, null));
       const last = items.at(-1);
       const next_page =
-        reply[1] === '1' && last !== undefined
+        ids[1] === '1' && last !== undefined
           ? encodeListCursor(environmentId, { createdAtMicros: microsField(last, 'c') ?? 0, id: last.get('id') ?? '' })
           : null;
       return { data, next_page };
@@ -383,10 +373,10 @@ export class RedisWorkStore implements WorkStore {
     this.#open();
     return this.#guard(async () => {
       for (;;) {
-        const current = this.#itemOf(await this.#script('get', environmentId, workId), environmentId, workId);
+        const current = this.#itemOf(await this.#run('get', environmentId, [workId], [workId]), environmentId, workId);
         const before = current.get('m') ?? '[]';
         const after = encodeMetadata(applyMetadataPatch(decodeMetadata(before), patch));
-        const reply = await this.#script('setMetadata', environmentId, workId, before, after);
+        const reply = await this.#run('setMetadata', environmentId, [workId], [workId, before, after]);
         // Another replica changed the metadata between the read and the write: apply to the new one.
         if (reply[0] === 'changed') continue;
         return workFromFields(environmentId, this.#itemOf(reply, environmentId, workId), null);
@@ -397,7 +387,7 @@ export class RedisWorkStore implements WorkStore {
   async stats(environmentId: string): Promise<WorkQueueStats> {
     this.#open();
     return this.#guard(async () => {
-      const reply = await this.#script('stats', environmentId);
+      const reply = await this.#run('stats', environmentId, [], []);
       this.#checkEnvironment(reply, environmentId);
       const oldest = String(reply[3]);
       return {
@@ -412,22 +402,20 @@ export class RedisWorkStore implements WorkStore {
 
   /**
    * Applies every lease expiry that fell due, in every environment. Any number of replicas may run
-   * it at the same time: each environment's expiry is one script, so an expiry happens once.
-   * (Every operation also applies its own environment's expiries first.)
+   * it at the same time: each expiry is one script that re-checks the lease is still due, so an
+   * expiry happens once. (Every operation also applies its own environment's expiries first.)
    */
   async sweepExpiredLeases(): Promise<void> {
     this.#open();
     await this.#guard(async () => {
-      const environmentIds = await this.#redis.smembers(`${this.#prefix}envs`);
-      for (const environmentId of environmentIds) await this.#script('expire', environmentId);
+      const environmentIds = await this.#redis.smembers(this.#global.environments);
+      for (const environmentId of environmentIds) await this.#run('check', environmentId, [], []);
     });
   }
 
   async ping(): Promise<void> {
     this.#open();
-    await this.#guard(async () => {
-      await this.#redis.ping();
-    });
+    await this.#guard(() => this.#clients.ping());
   }
 
   async close(): Promise<void> {
@@ -438,8 +426,7 @@ export class RedisWorkStore implements WorkStore {
       this.#disarmIfIdle(waiting);
     }
     this.#waiting.clear();
-    this.#subscriber.disconnect();
-    await this.#redis.quit().catch(() => this.#redis.disconnect());
+    await this.#clients.close();
   }
 
   #open(): void {
@@ -456,14 +443,36 @@ export class RedisWorkStore implements WorkStore {
     }
   }
 
-  async #script(name: ScriptName, environmentId: string, ...args: string[]): Promise<Reply> {
+  /** Now on the injected clock, in decimal microseconds, as every script takes it (`ARGV[1]`). */
+  #now(): string {
+    return String(millisToMicros(this.#clock.now()));
+  }
+
+  /** One script call: `keys` declared as `KEYS`, `args` as `ARGV`. */
+  async #call(name: ScriptName, keys: readonly string[], args: readonly string[]): Promise<Reply> {
     const call = (this.#redis as unknown as Record<string, ScriptCaller>)[scriptCommand(name)];
     if (call === undefined) throw new TypeError(`redis store: script ${name} is not loaded`);
-    const base = this.#base(environmentId);
-    const now = String(millisToMicros(this.#clock.now()));
-    const reply = await call.call(this.#redis, `${base}env`, base, now, ...args);
+    const reply = await call.call(this.#redis, keys.length, ...keys, ...args);
     if (!Array.isArray(reply)) throw new TypeError(`redis store: script ${name} answered a non-array`);
     return reply as Reply;
+  }
+
+  /**
+   * Runs an operation's script on the environment and the given items, at one `now` (read once per
+   * operation unless given). A `due` answer means leases of the environment fell due: they are
+   * expired one by one, soonest first, and the script runs again (see scripts.ts).
+   */
+  async #run(name: ScriptName, environmentId: string, workIds: readonly string[], args: readonly string[], now = this.#now()): Promise<Reply> {
+    // No environment has another id, and such an id could not make a hash tag (a cluster would refuse its keys).
+    if (!isId(ID_PREFIXES.environment, environmentId)) return ['noenv'];
+    const keys = new EnvironmentKeys(this.#prefix, environmentId);
+    for (;;) {
+      const reply = await this.#call(name, keys.scriptKeys(workIds), [now, ...args]);
+      if (reply[0] !== 'due') return reply;
+      for (const workId of (reply[1] as unknown[]).map(String)) {
+        await this.#call('expireLease', keys.scriptKeys([workId]), [now, workId, keys.wakeChannel]);
+      }
+    }
   }
 
   #checkEnvironment(reply: Reply, environmentId: string): void {
@@ -476,23 +485,24 @@ export class RedisWorkStore implements WorkStore {
     return fieldsFromReply(reply[1]);
   }
 
-  /** One non-waiting poll: delivers the next deliverable item with a fresh token, or reports when to look again. */
+  /** One non-waiting poll (one script): delivers the next deliverable item with a fresh token, or reports when to look again. */
   async #take(environmentId: string, reclaimMicros: number, workerId: string | undefined): Promise<Taken> {
     return this.#guard(async () => {
       const token = newCredential(CREDENTIAL_PREFIXES.sessionsToken);
-      const indexKey = this.#tokenIndex(token);
-      const reply = await this.#script('poll', environmentId, String(reclaimMicros), workerId ?? '', token);
+      const reply = await this.#run('poll', environmentId, [], [String(reclaimMicros), workerId ?? '', token]);
       this.#checkEnvironment(reply, environmentId);
       if (reply[0] === 'none') {
         const leaseEnd = String(reply[1]);
         const oldest = String(reply[2]);
         return { work: null, leaseEnd: leaseEnd === '' ? Infinity : Number(leaseEnd), oldestDelivery: oldest === '' ? Infinity : Number(oldest) };
       }
-      const fields = fieldsFromReply(reply[1]);
-      await this.#redis.set(indexKey, `${environmentId} ${fields.get('id') ?? ''}`);
+      // The index only finds the environment; the environment's `tokens` says whether the token is current.
       const previous = String(reply[2]);
-      if (previous !== '') await this.#redis.del(this.#tokenIndex(previous));
-      return { work: workFromFields(environmentId, fields, encodeWorkSecret({ sessions_token: token })), leaseEnd: Infinity, oldestDelivery: Infinity };
+      await Promise.all([
+        this.#redis.set(this.#global.sessionsToken(token), environmentId),
+        previous === '' ? undefined : this.#redis.del(this.#global.sessionsToken(previous)),
+      ]);
+      return { work: workFromFields(environmentId, fieldsFromReply(reply[1]), encodeWorkSecret({ sessions_token: token })), leaseEnd: Infinity, oldestDelivery: Infinity };
     });
   }
 
@@ -506,8 +516,8 @@ export class RedisWorkStore implements WorkStore {
   }
 
   #onWake(channel: string): void {
-    const match = /\{([^}]+)\}:wake$/.exec(channel);
-    if (match?.[1] !== undefined) this.#wake(match[1]);
+    const environmentId = this.#global.environmentOfChannel(channel);
+    if (environmentId !== undefined) this.#wake(environmentId);
   }
 
   #wake(environmentId: string): void {
@@ -574,18 +584,6 @@ export class RedisWorkStore implements WorkStore {
     if (waiting.timer !== undefined) this.#clock.clearTimeout(waiting.timer.handle);
     waiting.timer = undefined;
   }
-
-  #base(environmentId: string): string {
-    return `${this.#prefix}{${environmentId}}:`;
-  }
-
-  #envKey(environmentId: string): string {
-    return `${this.#base(environmentId)}env`;
-  }
-
-  #tokenIndex(token: string): string {
-    return `${this.#prefix}tok:${token}`;
-  }
 }
 
 /** The client command a script is defined as; prefixed so it never shadows a Redis command (`get`). */
@@ -614,15 +612,4 @@ function echoArgument(expected: string | undefined): string {
   // Only the exact text a store hands out can match, as in the memory store's string comparison.
   if (micros === null || formatTimestamp(micros) !== expected) return 'never';
   return String(micros);
-}
-
-/** The URL without its password, for error messages. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'the given URL';
-  }
 }

@@ -1,37 +1,43 @@
 /**
  * The Lua scripts of the Redis store: every state transition of contract §4 is one script, so it
- * is atomic against every other replica. Each script first applies the lease expiries of its
- * environment that fell due at `now`, exactly as the memory store does before every operation;
- * that makes the expiry sweep idempotent (a second replica finds nothing left to expire).
+ * is atomic against every other replica.
  *
- * Time: every time-dependent decision (lease expiry, reclaim age, stamps) is taken here from the
- * `now` argument, the store's injected clock in microseconds, never from Redis's own clock. The
- * stream is the FIFO and delivery log only: entry ids order the queue, the consumer group's
- * pending list holds the delivered-but-unacked items, and `XCLAIM` with min-idle 0 reclaims one
- * after the hash's delivery stamp says it is old enough (`XAUTOCLAIM`'s idle time is Redis's clock).
+ * Keys: every script declares every key it touches, all of one environment (one hash tag, one
+ * Redis Cluster slot): `KEYS[1..9]` are the environment's keys in the order of keys.ts, and
+ * `KEYS[10..]` the items the script is about. A script never derives a key itself. Each starts
+ * with a shebang (Redis 7), so that Redis Cluster refuses it any key outside the slot of its
+ * declared keys (without one, Redis lets a script reach keys of other slots on the same node);
+ * the read-only ones say `flags=no-writes`. A poll delivers an item it does not know beforehand,
+ * so it touches only the environment's keys (see keys.ts).
  *
- * Every script gets `KEYS[1]` = the environment's record hash, `ARGV[1]` = the environment's key
- * base (`<prefix>{<env id>}:`, so every key of one environment shares a hash tag) and `ARGV[2]` =
- * now. Item keys are derived from the base inside the script; they share the hash tag.
+ * Expiry: the memory store applies every lease expiry that fell due before each operation. A
+ * script cannot do that here, since the items whose leases are due are not declared; so every
+ * operation's script first checks that no lease of its environment is due at `now` and otherwise
+ * answers `{'due', ids}` without changing anything. The store then runs `expireLease` for each of
+ * those items (soonest first; each re-checks that its lease is still due, so a replica racing
+ * another one expires nothing twice) and runs the operation again. Observably that is the same as
+ * "expire first, then operate", and the common case stays one script call.
+ *
+ * Time: every time-dependent decision (lease expiry, reclaim age, stamps) is taken from `ARGV[1]`,
+ * now in microseconds on the store's injected clock, never from Redis's own clock. The stream is
+ * the FIFO and delivery log only: entry ids order the queue, the consumer group's pending list
+ * holds the delivered-but-unacked items, and `XCLAIM` with min-idle 0 reclaims one after the
+ * `delivered` sorted set says it is old enough (`XAUTOCLAIM`'s idle time is Redis's clock).
  *
  * Item hash fields: id, dt/di (data type/id), c (created), s (state), a (acknowledged), st
- * (started), hb (last heartbeat, the fencing value), sr (stop requested), sp (stopped), m
- * (metadata JSON), qa (queued at), d (delivered at), tok (sessions token), exp/ttl (lease),
- * sid (stream entry id while queued). An absent field is null. Times are decimal microseconds.
+ * (started), hb (last heartbeat, the fencing value), sr (stop requested), sp (stopped), exp/ttl
+ * (lease), sid (stream entry id while queued); replies add m (metadata JSON, from `meta`). A
+ * stream entry holds w (work id), dt, di, c and qa (queued at). An absent field is null. Times are
+ * decimal microseconds.
  */
 
 const PRELUDE = `
-local base = ARGV[1]
-local now = tonumber(ARGV[2])
-local STREAM = base .. 'q'
+local ENV, STAMP, STREAM, LEASES, ITEMS, WORKERS, DELIVERED, TOKENS, META = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local ITEM = KEYS[10]
 local GROUP = 'workers'
-local LEASES = base .. 'leases'
-local ITEMS = base .. 'items'
-local STAMP = base .. 'stamp'
-local WORKERS = base .. 'workers'
+local now = tonumber(ARGV[1])
 
 local function fmt(n) return string.format('%.0f', n) end
-local function itemKey(id) return base .. 'i:' .. id end
 
 -- Strictly increasing stamps per environment: the clock's reading, or 1 µs past the last one.
 local function stamp()
@@ -41,282 +47,334 @@ local function stamp()
   return s
 end
 
-local function enqueueAt(key, id, at)
-  local sid = redis.call('XADD', STREAM, '*', 'w', id)
-  redis.call('HSET', key, 'sid', sid, 'qa', fmt(at))
-  redis.call('HDEL', key, 'd')
+-- The reply that stops an operation before it changes anything: no such environment, or leases
+-- due at now that must be expired first. nil when the operation may go on.
+local function refusal()
+  if redis.call('EXISTS', ENV) == 0 then return {'noenv'} end
+  local due = redis.call('ZRANGEBYSCORE', LEASES, '-inf', fmt(now), 'LIMIT', 0, 100)
+  if #due > 0 then return {'due', due} end
+  return nil
 end
 
--- Takes a queued item out of the stream and the pending list (acknowledged or stopped).
-local function dequeue(key)
-  local sid = redis.call('HGET', key, 'sid')
+-- An item's fields with its metadata: what a reply carries.
+local function itemFields(key, id)
+  local fields = redis.call('HGETALL', key)
+  fields[#fields + 1] = 'm'
+  fields[#fields + 1] = redis.call('HGET', META, id) or '[]'
+  return fields
+end
+
+-- Revokes the item's current sessions token; returns it (nil when it had none).
+local function revokeToken(id)
+  local token = redis.call('HGET', TOKENS, 'w:' .. id)
+  if token then redis.call('HDEL', TOKENS, 'w:' .. id, 't:' .. token) end
+  return token
+end
+
+-- Queues ITEM at the tail; the entry carries what a poll answers with, and the queued-at time.
+local function enqueueAt(id, at)
+  local data = redis.call('HMGET', ITEM, 'dt', 'di', 'c')
+  local sid = redis.call('XADD', STREAM, '*', 'w', id, 'dt', data[1], 'di', data[2], 'c', data[3], 'qa', fmt(at))
+  redis.call('HSET', ITEM, 'sid', sid)
+end
+
+-- Takes a queued ITEM out of the stream and the pending list (acknowledged or stopped).
+local function dequeue()
+  local sid = redis.call('HGET', ITEM, 'sid')
   if sid then
     redis.call('XACK', STREAM, GROUP, sid)
     redis.call('XDEL', STREAM, sid)
+    redis.call('ZREM', DELIVERED, sid)
+    redis.call('HDEL', ITEM, 'sid')
   end
-  redis.call('HDEL', key, 'sid', 'd', 'qa')
 end
 
-local function finish(key, id, at)
+local function finish(id, at)
   redis.call('ZREM', LEASES, id)
-  redis.call('HDEL', key, 'exp', 'ttl')
-  redis.call('HSET', key, 's', 'stopped', 'sp', fmt(at))
+  redis.call('HDEL', ITEM, 'exp', 'ttl')
+  redis.call('HSET', ITEM, 's', 'stopped', 'sp', fmt(at))
 end
 
-local function grant(key, id, from, ttl)
+local function grant(id, from, ttl)
   local exp = from + ttl * 1000000
-  redis.call('HSET', key, 'exp', fmt(exp), 'ttl', ttl)
+  redis.call('HSET', ITEM, 'exp', fmt(exp), 'ttl', ttl)
   redis.call('ZADD', LEASES, fmt(exp), id)
 end
 
--- Applies every lease expiry due at now, soonest first: stopping items stop, others are re-queued.
-local function expire()
-  local due = redis.call('ZRANGEBYSCORE', LEASES, '-inf', fmt(now))
-  local requeued = 0
-  for _, id in ipairs(due) do
-    local key = itemKey(id)
-    if redis.call('HGET', key, 's') == 'stopping' then
-      finish(key, id, stamp())
-    else
-      redis.call('ZREM', LEASES, id)
-      redis.call('HDEL', key, 'exp', 'ttl', 'tok', 'a', 'st', 'hb')
-      redis.call('HSET', key, 's', 'queued')
-      enqueueAt(key, id, stamp())
-      requeued = requeued + 1
+-- The first pending entry, in FIFO order, delivered more than reclaim µs ago (its entry id), or
+-- nil. The sorted set answers "is there any" at once; only then is the pending list walked.
+local function firstReclaimable(reclaim)
+  if #redis.call('ZRANGEBYSCORE', DELIVERED, '-inf', '(' .. fmt(now - reclaim), 'LIMIT', 0, 1) == 0 then return nil end
+  local start = '-'
+  while true do
+    local page = redis.call('XPENDING', STREAM, GROUP, start, '+', 100)
+    if #page == 0 then return nil end
+    local sids = {}
+    for i, entry in ipairs(page) do sids[i] = entry[1] end
+    local delivered = redis.call('ZMSCORE', DELIVERED, unpack(sids))
+    for i, sid in ipairs(sids) do
+      if delivered[i] and now - tonumber(delivered[i]) > reclaim then return sid end
     end
+    start = '(' .. sids[#sids]
   end
-  if requeued > 0 then redis.call('PUBLISH', base .. 'wake', 'requeue') end
-end
-
-local function checkEnv()
-  if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-  expire()
-  return true
 end
 `;
 
-/** A script: the prelude and its body. */
+/** A script's source. */
 export interface ScriptSource {
   readonly lua: string;
 }
 
-function script(body: string): ScriptSource {
-  return { lua: PRELUDE + body };
+function writer(body: string): ScriptSource {
+  return { lua: `#!lua\n${PRELUDE}${body}` };
+}
+
+/** A script that only reads: `no-writes` lets Redis run it where writes are refused (a replica, a full memory). */
+function reader(body: string): ScriptSource {
+  return { lua: `#!lua flags=no-writes\n${PRELUDE}${body}` };
 }
 
 /**
- * Replies: `{'noenv'}`, `{'nowork'}`, `{'conflict', state}`, or `{'ok', <HGETALL of the item>, …}`.
+ * Each script's `ARGV[1]` is now, and a script about one item has `KEYS[10]` = the item and
+ * `ARGV[2]` = its work id; its other arguments are listed with it. Replies: `{'noenv'}`,
+ * `{'due', ids}` (see above), `{'nowork'}`, `{'conflict', state}`, or `{'ok', <item fields>, …}`.
  */
 export const SCRIPTS = {
-  /** ARGV[3] name, ARGV[4] key, ARGV[5] id. Creates the record, the stream and its group. */
-  createEnvironment: script(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
+  /** ARGV[2] name, ARGV[3] key, ARGV[4] id. Creates the record, the stream and its group. */
+  createEnvironment: writer(`
+if redis.call('EXISTS', ENV) == 1 then return {'exists'} end
 local created = stamp()
-redis.call('HSET', KEYS[1], 'id', ARGV[5], 'name', ARGV[3], 'key', ARGV[4], 'created_at', fmt(created))
+redis.call('HSET', ENV, 'id', ARGV[4], 'name', ARGV[2], 'key', ARGV[3], 'created_at', fmt(created))
 redis.call('XGROUP', 'CREATE', STREAM, GROUP, '$', 'MKSTREAM')
 return {'ok', fmt(created)}
 `),
 
-  /** Applies due expiries only (the sweep any replica may run at any time). */
-  expire: script(`
-if not checkEnv() then return {'noenv'} end
+  /** Only the checks every operation starts with: what the expiry sweep runs per environment. */
+  check: reader(`
+return refusal() or {'ok'}
+`),
+
+  /**
+   * ARGV[3] the wake channel. Applies the item's lease expiry if the lease is still due: a
+   * stopping item stops; another one is re-queued at the tail, its token revoked.
+   */
+  expireLease: writer(`
+if redis.call('EXISTS', ENV) == 0 then return {'noenv'} end
+local id = ARGV[2]
+local leaseEnd = redis.call('ZSCORE', LEASES, id)
+if not leaseEnd or tonumber(leaseEnd) > now then return {'ok'} end
+if redis.call('HGET', ITEM, 's') == 'stopping' then
+  finish(id, stamp())
+else
+  redis.call('ZREM', LEASES, id)
+  redis.call('HDEL', ITEM, 'exp', 'ttl', 'a', 'st', 'hb')
+  revokeToken(id)
+  redis.call('HSET', ITEM, 's', 'queued')
+  enqueueAt(id, stamp())
+  redis.call('PUBLISH', ARGV[3], 'requeue')
+end
 return {'ok'}
 `),
 
-  /** ARGV[3] work id, ARGV[4] data type, ARGV[5] data id, ARGV[6] metadata JSON. */
-  enqueue: script(`
-if not checkEnv() then return {'noenv'} end
-local id = ARGV[3]
-local key = itemKey(id)
-if redis.call('EXISTS', key) == 1 then return {'duplicate'} end
+  /** KEYS[10] the new item; ARGV[3] the wake channel, ARGV[4] data type, ARGV[5] data id, ARGV[6] metadata JSON. */
+  enqueue: writer(`
+local refused = refusal()
+if refused then return refused end
+local id = ARGV[2]
+if redis.call('EXISTS', ITEM) == 1 then return {'duplicate'} end
 local created = stamp()
-redis.call('HSET', key, 'id', id, 'dt', ARGV[4], 'di', ARGV[5], 'c', fmt(created), 's', 'queued', 'm', ARGV[6])
+redis.call('HSET', ITEM, 'id', id, 'dt', ARGV[4], 'di', ARGV[5], 'c', fmt(created), 's', 'queued')
+redis.call('HSET', META, id, ARGV[6])
 redis.call('ZADD', ITEMS, fmt(created), id)
-enqueueAt(key, id, created)
-redis.call('PUBLISH', base .. 'wake', 'enqueue')
-return {'ok', redis.call('HGETALL', key)}
+enqueueAt(id, created)
+redis.call('PUBLISH', ARGV[3], 'enqueue')
+return {'ok', itemFields(ITEM, id)}
 `),
 
   /**
-   * ARGV[3] reclaim age µs, ARGV[4] worker id ('' for none), ARGV[5] a fresh sessions token.
-   * A delivered item is reclaimable once now - delivered > reclaim age. Every pending entry was
-   * read with '>' before, so its id is below every unread entry's: the first reclaimable pending
-   * entry, if any, always comes before the next unread one in FIFO order.
-   * Reply: {'ok', item, old token} or {'none', earliest lease end, oldest delivery} ('' when none).
+   * Delivers the next deliverable item with a fresh token and notes the worker. ARGV[2] reclaim
+   * age µs, ARGV[3] worker id ('' for none), ARGV[4] the fresh sessions token. A delivered item
+   * is reclaimable once now - delivered > reclaim age; every pending entry was read before every
+   * unread one, so the first reclaimable one, if any, comes first in FIFO order. A queued item
+   * has no time but created_at, so its stream entry and its metadata make the whole answer.
+   * Reply: {'ok', item fields, old token ('' for none)} or {'none', earliest lease end, oldest
+   * delivery} ('' when none).
    */
-  poll: script(`
-if not checkEnv() then return {'noenv'} end
-local reclaim = tonumber(ARGV[3])
-if ARGV[4] ~= '' then
-  redis.call('ZADD', WORKERS, fmt(now), ARGV[4])
+  poll: writer(`
+local refused = refusal()
+if refused then return refused end
+if ARGV[3] ~= '' then
+  redis.call('ZADD', WORKERS, fmt(now), ARGV[3])
   redis.call('ZREMRANGEBYSCORE', WORKERS, '-inf', '(' .. fmt(now - 30000000))
 end
-local chosen = nil
-local oldest = nil
-local start = '-'
-while chosen == nil do
-  local page = redis.call('XPENDING', STREAM, GROUP, start, '+', 100)
-  if #page == 0 then break end
-  for _, entry in ipairs(page) do
-    local sid = entry[1]
-    local found = redis.call('XRANGE', STREAM, sid, sid)
-    if #found > 0 then
-      local id = found[1][2][2]
-      local delivered = tonumber(redis.call('HGET', itemKey(id), 'd') or '0')
-      if oldest == nil or delivered < oldest then oldest = delivered end
-      if now - delivered > reclaim then
-        chosen = id
-        redis.call('XCLAIM', STREAM, GROUP, 'pollers', 0, sid)
-        break
-      end
-    end
-  end
-  start = '(' .. page[#page][1]
-end
-if chosen == nil then
+local entry = nil
+local reclaimable = firstReclaimable(tonumber(ARGV[2]))
+if reclaimable then entry = redis.call('XCLAIM', STREAM, GROUP, 'pollers', 0, reclaimable)[1] end
+if not entry then
   local read = redis.call('XREADGROUP', 'GROUP', GROUP, 'pollers', 'COUNT', 1, 'STREAMS', STREAM, '>')
-  if read and #read > 0 and #read[1][2] > 0 then chosen = read[1][2][1][2][2] end
+  if read then entry = read[1][2][1] end
 end
-if chosen == nil then
+if not entry then
   local lease = redis.call('ZRANGE', LEASES, 0, 0, 'WITHSCORES')
-  return {'none', lease[2] or '', oldest and fmt(oldest) or ''}
+  local oldest = redis.call('ZRANGE', DELIVERED, 0, 0, 'WITHSCORES')
+  return {'none', lease[2] or '', oldest[2] or ''}
 end
-local key = itemKey(chosen)
-local old = redis.call('HGET', key, 'tok') or ''
-redis.call('HSET', key, 'd', fmt(now), 'tok', ARGV[5])
-return {'ok', redis.call('HGETALL', key), old}
+local fields = {}
+for i = 1, #entry[2], 2 do fields[entry[2][i]] = entry[2][i + 1] end
+local id = fields['w']
+redis.call('ZADD', DELIVERED, fmt(now), entry[1])
+local old = revokeToken(id) or ''
+redis.call('HSET', TOKENS, 'w:' .. id, ARGV[4], 't:' .. ARGV[4], id)
+local item = {'id', id, 'dt', fields['dt'], 'di', fields['di'], 'c', fields['c'], 's', 'queued', 'm', redis.call('HGET', META, id) or '[]'}
+return {'ok', item, old}
 `),
 
-  /** ARGV[3] work id. */
-  get: script(`
-if not checkEnv() then return {'noenv'} end
-local key = itemKey(ARGV[3])
-if redis.call('EXISTS', key) == 0 then return {'nowork'} end
-return {'ok', redis.call('HGETALL', key)}
+  get: reader(`
+local refused = refusal()
+if refused then return refused end
+if redis.call('EXISTS', ITEM) == 0 then return {'nowork'} end
+return {'ok', itemFields(ITEM, ARGV[2])}
 `),
 
-  /** ARGV[3] work id, ARGV[4] default TTL seconds. */
-  ack: script(`
-if not checkEnv() then return {'noenv'} end
-local id = ARGV[3]
-local key = itemKey(id)
-if redis.call('EXISTS', key) == 0 then return {'nowork'} end
-local state = redis.call('HGET', key, 's')
+  /** ARGV[3] default TTL seconds. */
+  ack: writer(`
+local refused = refusal()
+if refused then return refused end
+local id = ARGV[2]
+if redis.call('EXISTS', ITEM) == 0 then return {'nowork'} end
+local state = redis.call('HGET', ITEM, 's')
 if state == 'queued' then
-  if not redis.call('HGET', key, 'd') then return {'undelivered'} end
-  dequeue(key)
+  local sid = redis.call('HGET', ITEM, 'sid')
+  if not (sid and redis.call('ZSCORE', DELIVERED, sid)) then return {'undelivered'} end
+  dequeue()
   local at = stamp()
-  redis.call('HSET', key, 's', 'starting', 'a', fmt(at))
-  grant(key, id, at, tonumber(ARGV[4]))
+  redis.call('HSET', ITEM, 's', 'starting', 'a', fmt(at))
+  grant(id, at, tonumber(ARGV[3]))
 elseif state == 'stopping' or state == 'stopped' then
   return {'conflict', state}
 end
-return {'ok', redis.call('HGETALL', key)}
+return {'ok', itemFields(ITEM, id)}
 `),
 
   /**
-   * ARGV[3] work id, ARGV[4] the echo: 'any' (none sent), 'none' (NO_HEARTBEAT), 'never' (a
-   * string that is no stamp of ours) or decimal µs; ARGV[5] the clamped TTL in seconds.
-   * Reply: {'stopped', last}, {'precond', state, hb or '', ttl or '0'}, {'queued'} or {'ok', item}.
+   * ARGV[3] the echo: 'any' (none sent), 'none' (NO_HEARTBEAT), 'never' (a string that is no
+   * stamp of ours) or decimal µs; ARGV[4] the clamped TTL in seconds. Reply: {'stopped', last},
+   * {'precond', state, hb or '', ttl or '0'}, {'queued'} or {'ok', item fields}.
    */
-  heartbeat: script(`
-if not checkEnv() then return {'noenv'} end
-local id = ARGV[3]
-local key = itemKey(id)
-if redis.call('EXISTS', key) == 0 then return {'nowork'} end
-local state = redis.call('HGET', key, 's')
-local hb = redis.call('HGET', key, 'hb')
-if state == 'stopped' then return {'stopped', hb or redis.call('HGET', key, 'sp')} end
-local expected = ARGV[4]
+  heartbeat: writer(`
+local refused = refusal()
+if refused then return refused end
+local id = ARGV[2]
+if redis.call('EXISTS', ITEM) == 0 then return {'nowork'} end
+local state = redis.call('HGET', ITEM, 's')
+local hb = redis.call('HGET', ITEM, 'hb')
+if state == 'stopped' then return {'stopped', hb or redis.call('HGET', ITEM, 'sp')} end
+local expected = ARGV[3]
 if expected ~= 'any' then
   local matches = (expected == 'none' and not hb) or (hb and expected == hb)
-  if not matches then return {'precond', state, hb or '', redis.call('HGET', key, 'ttl') or '0'} end
+  if not matches then return {'precond', state, hb or '', redis.call('HGET', ITEM, 'ttl') or '0'} end
 end
 if state == 'queued' then return {'queued'} end
 local at = stamp()
-redis.call('HSET', key, 'hb', fmt(at))
-if state == 'starting' then redis.call('HSET', key, 's', 'active', 'st', fmt(at)) end
-grant(key, id, at, tonumber(ARGV[5]))
-return {'ok', redis.call('HGETALL', key)}
+redis.call('HSET', ITEM, 'hb', fmt(at))
+if state == 'starting' then redis.call('HSET', ITEM, 's', 'active', 'st', fmt(at)) end
+grant(id, at, tonumber(ARGV[4]))
+return {'ok', itemFields(ITEM, id)}
 `),
 
-  /** ARGV[3] work id, ARGV[4] '1' for force. */
-  stop: script(`
-if not checkEnv() then return {'noenv'} end
-local id = ARGV[3]
-local key = itemKey(id)
-if redis.call('EXISTS', key) == 0 then return {'nowork'} end
-local state = redis.call('HGET', key, 's')
+  /** ARGV[3] '1' for force. */
+  stop: writer(`
+local refused = refusal()
+if refused then return refused end
+local id = ARGV[2]
+if redis.call('EXISTS', ITEM) == 0 then return {'nowork'} end
+local state = redis.call('HGET', ITEM, 's')
 if state == 'queued' then
-  dequeue(key)
-  finish(key, id, stamp())
+  dequeue()
+  finish(id, stamp())
 elseif state == 'starting' or state == 'active' then
   local at = stamp()
-  redis.call('HSET', key, 'sr', fmt(at))
-  if ARGV[4] == '1' then finish(key, id, at) else redis.call('HSET', key, 's', 'stopping') end
+  redis.call('HSET', ITEM, 'sr', fmt(at))
+  if ARGV[3] == '1' then finish(id, at) else redis.call('HSET', ITEM, 's', 'stopping') end
 elseif state == 'stopping' then
-  finish(key, id, stamp())
+  finish(id, stamp())
 else
   return {'conflict', state}
 end
-return {'ok', redis.call('HGETALL', key)}
+return {'ok', itemFields(ITEM, id)}
 `),
 
-  /** ARGV[3] work id, ARGV[4] the metadata JSON read before, ARGV[5] the new one (compare-and-set). */
-  setMetadata: script(`
-if not checkEnv() then return {'noenv'} end
-local key = itemKey(ARGV[3])
-if redis.call('EXISTS', key) == 0 then return {'nowork'} end
-if redis.call('HGET', key, 'm') ~= ARGV[4] then return {'changed'} end
-redis.call('HSET', key, 'm', ARGV[5])
-return {'ok', redis.call('HGETALL', key)}
+  /** ARGV[3] the metadata JSON read before, ARGV[4] the new one (compare-and-set). */
+  setMetadata: writer(`
+local refused = refusal()
+if refused then return refused end
+local id = ARGV[2]
+if redis.call('EXISTS', ITEM) == 0 then return {'nowork'} end
+if (redis.call('HGET', META, id) or '[]') ~= ARGV[3] then return {'changed'} end
+redis.call('HSET', META, id, ARGV[4])
+return {'ok', itemFields(ITEM, id)}
 `),
 
   /**
-   * ARGV[3] limit, ARGV[4] cursor created µs ('' for the first page), ARGV[5] cursor id.
-   * Stamps are unique per environment, so at most one item shares the cursor's created_at.
-   * Reply: {'ok', more ('1'/'0'), item, item, …} newest first.
+   * The first half of a list: the ids of one page. ARGV[2] limit, ARGV[3] cursor created µs (''
+   * for the first page), ARGV[4] cursor id. Stamps are unique per environment, so at most one item
+   * shares the cursor's created_at. Reply: {'ok', more ('1'/'0'), id, id, …} newest first.
    */
-  list: script(`
-if not checkEnv() then return {'noenv'} end
-local limit = tonumber(ARGV[3])
+  listPage: reader(`
+local refused = refusal()
+if refused then return refused end
+local limit = tonumber(ARGV[2])
 local ids
-if ARGV[4] == '' then
+if ARGV[3] == '' then
   ids = redis.call('ZREVRANGEBYSCORE', ITEMS, '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, limit + 1)
 else
-  ids = redis.call('ZREVRANGEBYSCORE', ITEMS, ARGV[4], '-inf', 'WITHSCORES', 'LIMIT', 0, limit + 2)
+  ids = redis.call('ZREVRANGEBYSCORE', ITEMS, ARGV[3], '-inf', 'WITHSCORES', 'LIMIT', 0, limit + 2)
 end
 local reply = {'ok', '0'}
 local taken = 0
 for i = 1, #ids, 2 do
   local id, score = ids[i], ids[i + 1]
-  local after = ARGV[4] == '' or score ~= ARGV[4] or id < ARGV[5]
-  if after then
+  if ARGV[3] == '' or score ~= ARGV[3] or id < ARGV[4] then
     if taken == limit then reply[2] = '1' break end
-    reply[#reply + 1] = redis.call('HGETALL', itemKey(id))
+    reply[#reply + 1] = id
     taken = taken + 1
   end
 end
 return reply
 `),
 
+  /** The second half of a list: KEYS[10..] the page's items, ARGV[2..] their ids. Reply: {'ok', item fields, …} in that order. */
+  listItems: reader(`
+local refused = refusal()
+if refused then return refused end
+local reply = {'ok'}
+for i = 10, #KEYS do reply[#reply + 1] = itemFields(KEYS[i], ARGV[i - 8]) end
+return reply
+`),
+
   /** Reply: {'ok', depth, pending, oldest queued_at or '', workers polling}. */
-  stats: script(`
-if not checkEnv() then return {'noenv'} end
+  stats: writer(`
+local refused = refusal()
+if refused then return refused end
 local pending = redis.call('XPENDING', STREAM, GROUP)[1]
 local length = redis.call('XLEN', STREAM)
 local first = redis.call('XRANGE', STREAM, '-', '+', 'COUNT', 1)
 local oldest = ''
-if #first > 0 then oldest = redis.call('HGET', itemKey(first[1][2][2]), 'qa') or '' end
+if #first > 0 then
+  local values = first[1][2]
+  for i = 1, #values, 2 do if values[i] == 'qa' then oldest = values[i + 1] end end
+end
 redis.call('ZREMRANGEBYSCORE', WORKERS, '-inf', '(' .. fmt(now - 30000000))
 local workers = redis.call('ZCOUNT', WORKERS, fmt(now - 30000000), '+inf')
 return {'ok', length - pending, pending, oldest, workers}
 `),
 
-  /** ARGV[3] work id, ARGV[4] token: whether the token is still the item's current one. */
-  resolveToken: script(`
-if not checkEnv() then return {'noenv'} end
-if redis.call('HGET', itemKey(ARGV[3]), 'tok') == ARGV[4] then return {'ok'} end
+  /** ARGV[2] a sessions token. Reply: {'ok', work id} while it is that item's current token, else {'revoked'}. */
+  resolveToken: reader(`
+local refused = refusal()
+if refused then return refused end
+local id = redis.call('HGET', TOKENS, 't:' .. ARGV[2])
+if id then return {'ok', id} end
 return {'revoked'}
 `),
 } as const satisfies Record<string, ScriptSource>;
