@@ -10,6 +10,7 @@ import { resolveLeasePolicy } from './store/lease-policy.js';
 import { MemoryWorkStore } from './store/memory-store.js';
 import { RedisWorkStore, type RedisWorkStoreOptions } from './store/redis/redis-store.js';
 import type { EnqueueInput, EnvironmentRecord, LeasePolicy, WorkStore } from './store/work-store.js';
+import { StoreError } from './store/store-error.js';
 
 /** An environment to create at start; each omitted field is generated. */
 export interface EnvironmentOption {
@@ -139,28 +140,39 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 
 /**
  * Creates the wanted environments. One that a given store already holds (a persistent store, a
- * restart) is used as it is, provided that a given key matches its key.
+ * restart, or another replica starting at the same moment) is used as it is, provided that a
+ * given key matches its key.
  */
 async function createEnvironments(store: WorkStore, wanted: readonly EnvironmentOption[]): Promise<EnvironmentRecord[]> {
   const records: EnvironmentRecord[] = [];
   for (const [index, environment] of wanted.entries()) {
     const existing = environment.id === undefined ? null : await store.getEnvironment(environment.id);
     if (existing !== null) {
-      if (environment.key !== undefined && environment.key !== existing.key) {
-        throw new TypeError(`startControlPlane: environments[${index}].key differs from the key of the existing environment ${existing.id}`);
-      }
-      records.push(existing);
+      records.push(existingEnvironment(existing, environment, index));
       continue;
     }
-    records.push(
-      await store.createEnvironment({
+    const created = await store
+      .createEnvironment({
         name: environment.name ?? (wanted.length === 1 ? 'default' : `environment-${index + 1}`),
         ...(environment.id === undefined ? {} : { id: environment.id }),
         ...(environment.key === undefined ? {} : { key: environment.key }),
-      }),
-    );
+      })
+      .catch(async (error: unknown) => {
+        // Replicas sharing a store race to create the same environment: the loser uses the winner's.
+        const raced = error instanceof StoreError && error.status === 409 && environment.id !== undefined ? await store.getEnvironment(environment.id) : null;
+        if (raced === null) throw error;
+        return existingEnvironment(raced, environment, index);
+      });
+    records.push(created);
   }
   return records;
+}
+
+function existingEnvironment(existing: EnvironmentRecord, wanted: EnvironmentOption, index: number): EnvironmentRecord {
+  if (wanted.key !== undefined && wanted.key !== existing.key) {
+    throw new TypeError(`startControlPlane: environments[${index}].key differs from the key of the existing environment ${existing.id}`);
+  }
+  return existing;
 }
 
 /** Checks the options up front, so that a mistake is reported by name before anything starts. */

@@ -61,4 +61,14 @@ describe.runIf(unavailable === null || REDIS_REQUIRED)('control-plane replicas o
     expect(again.status).toBe(412);
     expect((beat.body as HeartbeatResponse).last_heartbeat).not.toBe(NO_HEARTBEAT);
   }, 15_000);
+
+  it('starts replicas at the same moment on one environment: each uses the one the first created, and a wrong key is refused', async () => {
+    const redis = { url: server!.url, keyPrefix: `t${randomUUID()}:` };
+    const environment = { id: 'env_ReplicaRace0000000000000', key: `ek_${randomUUID()}`, name: 'race' };
+    const started = await Promise.all([1, 2, 3].map(() => startControlPlane({ store: 'redis', redis, environments: [environment] })));
+    planes.push(...started);
+    expect(started.map((plane) => plane.environments[0]?.key)).toEqual([environment.key, environment.key, environment.key]);
+    const intruder = startControlPlane({ store: 'redis', redis, environments: [{ ...environment, key: `ek_${randomUUID()}` }] });
+    await expect(intruder).rejects.toThrow(`environments[0].key differs from the key of the existing environment ${environment.id}`);
+  }, 15_000);
 });
