@@ -87,6 +87,7 @@ describe('the status server', () => {
       envworker_items_completed_total: 'counter',
       envworker_free_slots: 'gauge',
       envworker_heartbeat_latency_seconds: 'histogram',
+      envworker_heartbeat_lateness_seconds: 'histogram',
       envworker_leases_lost_total: 'counter',
       envworker_poll_results_total: 'counter',
       envworker_poll_errors_total: 'counter',

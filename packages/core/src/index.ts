@@ -85,6 +85,7 @@ export {
   applyBeatAnswer,
   applyBeatError,
   checkStale,
+  beatDueAt,
   nextBeatAt,
   staleAt,
   beatIntervalMs,

@@ -379,3 +379,13 @@ describe('work-item machine: stopped from outside', () => {
     expect(h.runtime.sandbox.exited?.reason).toBe('killed');
   });
 });
+
+describe('work-item machine: what it tells its owner of the lease', () => {
+  it('emits lease_renewed with the beat\'s TTL, latency and lateness, as the stream reported them', async () => {
+    const h = new WorkItemHarness();
+    await active(h);
+    h.beat('renewed');
+    const renewed = h.emitted.filter((event) => event.type === 'lease_renewed');
+    expect(renewed.at(-1)).toEqual({ type: 'lease_renewed', at: h.clock.now(), ttlSeconds: 30, latencyMs: 3, lateMs: 7 });
+  });
+});

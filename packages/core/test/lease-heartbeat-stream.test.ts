@@ -13,6 +13,7 @@ import { WorkClient } from '../src/api/client.js';
 import { ABORTED, TIMEOUT_ERROR, WorkApiError } from '../src/api/errors.js';
 import { NO_HEARTBEAT } from '../src/api/wire.js';
 import { heartbeat$ } from '../src/lease/heartbeat-stream.js';
+import type { Clock } from '../src/time/clock.js';
 import { VirtualClock } from '../src/time/virtual-clock.js';
 import { apiError, FaultServer, hang, json } from './support/fault-server.js';
 import { ENV_ID, ENV_KEY, heartbeatJson, SESSIONS_TOKEN, WORK_ID } from './support/fixtures.js';
@@ -126,6 +127,54 @@ describe('heartbeat$ beating', () => {
     expect(await watched.nth(2)).toMatchObject({ type: 'renewed', response: { last_heartbeat: HB2 } });
     expect(faultServer.requests).toHaveLength(3);
     expect(faultServer.requests[2]?.query.get('expected_last_heartbeat')).toBe(HB1);
+    watched.subscription.unsubscribe();
+  });
+});
+
+/**
+ * A clock whose timers fire `lagMs` after they are due, as on an event loop too busy to run them
+ * on time: what a late beat needs, and what neither the system clock nor a virtual one does on
+ * demand. Time itself is the test's virtual clock.
+ */
+function lateTimers(clock: VirtualClock): Clock & { lagMs: number } {
+  return {
+    lagMs: 0,
+    now: () => clock.now(),
+    setTimeout(fn, ms) {
+      return clock.setTimeout(fn, ms + this.lagMs);
+    },
+    clearTimeout: (handle) => clock.clearTimeout(handle),
+  };
+}
+
+describe('heartbeat$ lateness', () => {
+  it('reports 0 for beats sent on time, the first (due at subscription) included', async () => {
+    faultServer.reply(beatAnswer(HB1, 30), beatAnswer(HB2, 30));
+    const watched = watch(stream());
+    expect(await watched.nth(1)).toMatchObject({ type: 'renewed', lateMs: 0 });
+    clock.advance(10_000);
+    expect(beats.calls[1]?.sentAt).toBe(T0 + 10_000);
+    expect(await watched.nth(2)).toMatchObject({ type: 'renewed', lateMs: 0, response: { last_heartbeat: HB2 } });
+    watched.subscription.unsubscribe();
+  });
+
+  it('reports how long after its due time a beat went out when its timer fired late, and 0 again once on time', async () => {
+    faultServer.reply(beatAnswer(HB1, 30), beatAnswer(HB2, 30), beatAnswer(HB3, 30));
+    const slow = lateTimers(clock);
+    slow.lagMs = 250;
+    const watched = watch(heartbeat$(beats.client, WORK_ID, { clock: slow, leaseStartedAt: T0, credential: SESSIONS_TOKEN }));
+    expect(await watched.nth(1)).toMatchObject({ type: 'renewed', lateMs: 0 });
+    // Due at T0 + 10 s; the busy loop runs the timer 250 ms later.
+    clock.advance(10_000);
+    expect(beats.calls).toHaveLength(1);
+    clock.advance(250);
+    expect(beats.calls[1]?.sentAt).toBe(T0 + 10_250);
+    slow.lagMs = 0;
+    expect(await watched.nth(2)).toMatchObject({ type: 'renewed', lateMs: 250, response: { last_heartbeat: HB2 } });
+    // The next is due one interval after the late send, and goes out on time.
+    clock.advance(10_000);
+    expect(beats.calls[2]?.sentAt).toBe(T0 + 20_250);
+    expect(await watched.nth(3)).toMatchObject({ type: 'renewed', lateMs: 0, response: { last_heartbeat: HB3 } });
     watched.subscription.unsubscribe();
   });
 });

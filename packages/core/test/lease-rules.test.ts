@@ -12,6 +12,7 @@ import type { LeaseEvent } from '../src/lease/lease-events.js';
 import {
   applyBeatAnswer,
   applyBeatError,
+  beatDueAt,
   beatIntervalMs,
   checkStale,
   DEFAULT_INITIAL_TTL_SECONDS,
@@ -39,6 +40,8 @@ interface Beat {
   readonly gapMs: number;
   /** Send to answer (or failure). */
   readonly latencyMs: number;
+  /** How long after its due time the beat was sent, as the stream measured it. */
+  readonly lateMs: number;
   readonly outcome: Outcome;
 }
 
@@ -98,7 +101,7 @@ const outcomeArb: fc.Arbitrary<Outcome> = fc.oneof(
 const clockStepArb = fc.oneof(fc.integer({ min: 0, max: 2_000 }), fc.integer({ min: 0, max: 60_000 }));
 
 const beatArb = (outcome: fc.Arbitrary<Outcome>): fc.Arbitrary<Beat> =>
-  fc.record({ gapMs: clockStepArb, latencyMs: clockStepArb, outcome });
+  fc.record({ gapMs: clockStepArb, latencyMs: clockStepArb, lateMs: fc.integer({ min: 0, max: 5_000 }), outcome });
 
 const initialTtlArb = fc.option(fc.integer({ min: 1, max: 120 }), { nil: undefined });
 
@@ -121,7 +124,7 @@ function drive(beats: readonly Beat[], initialTtlSeconds: number | undefined): T
     const now = sentAt + beat.latencyMs;
     const step =
       beat.outcome.kind === 'answer'
-        ? applyBeatAnswer(lease, beat.outcome.answer, sentAt, now)
+        ? applyBeatAnswer(lease, beat.outcome.answer, sentAt, now, beat.lateMs)
         : applyBeatError(lease, beat.outcome.failure.error, now);
     traces.push({ beat, sentAt, now, before: lease, step });
     if (step.terminal) break;
@@ -210,7 +213,7 @@ describe('lease rules over arbitrary sequences of answers, errors and clock step
     );
   });
 
-  it('renew with the send-to-answer latency on every extending answer that is not the first stop request', () => {
+  it('renew with the send-to-answer latency and the beat\'s lateness on every extending answer that is not the first stop request', () => {
     fc.assert(
       fc.property(fc.array(beatArb(answerArb.map((answer) => ({ kind: 'answer' as const, answer }))), { maxLength: 30 }), (beats) => {
         for (const { beat, before, step, now, sentAt } of drive(beats, undefined)) {
@@ -218,7 +221,7 @@ describe('lease rules over arbitrary sequences of answers, errors and clock step
           const { answer } = beat.outcome;
           const firstStop = !before.stopRequested && (answer.state === 'stopping' || !answer.lease_extended);
           if (answer.lease_extended && !firstStop) {
-            expect(step.event).toEqual({ type: 'renewed', at: now, response: answer, latencyMs: now - sentAt });
+            expect(step.event).toEqual({ type: 'renewed', at: now, response: answer, latencyMs: now - sentAt, lateMs: beat.lateMs });
             expect(step.lease.ttlSeconds).toBe(answer.ttl_seconds);
           } else if (!firstStop) {
             expect(step.event).toBeUndefined();
@@ -293,12 +296,14 @@ describe('beat timing', () => {
     expect([beatIntervalMs(10), beatIntervalMs(30), beatIntervalMs(120), beatIntervalMs(600)]).toEqual([3_333, 10_000, 30_000, 30_000]);
   });
 
-  it('schedules the next beat one interval after the last send, at once if that has passed', () => {
+  it('makes the next beat due one interval after the last send, and sends it then, or at once if that has passed', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 600 }), fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 100_000 }), (ttl, since, latency) => {
         const lease: Lease = { expected: NO_HEARTBEAT, lastGoodSentAt: T0, ttlSeconds: ttl, stopRequested: false };
         const sentAt = T0 + since;
         const now = sentAt + latency;
+        expect(beatDueAt(lease, sentAt, now)).toBe(sentAt + beatIntervalMs(ttl));
+        expect(beatDueAt(lease, sentAt, now, httpError(503))).toBe(sentAt + beatIntervalMs(ttl));
         expect(nextBeatAt(lease, sentAt, now)).toBe(Math.max(now, sentAt + beatIntervalMs(ttl)));
         expect(nextBeatAt(lease, sentAt, now, httpError(503))).toBe(Math.max(now, sentAt + beatIntervalMs(ttl)));
       }),
@@ -317,6 +322,7 @@ describe('beat timing', () => {
           const now = T0 + elapsed;
           const at = nextBeatAt(lease, now, now, httpError(status, { retryAfterMs }));
           expect(at).toBe(now + Math.min(retryAfterMs, Math.max(0, staleAt(lease) - now)));
+          expect(beatDueAt(lease, now, now, httpError(status, { retryAfterMs }))).toBe(at);
           expect(at).toBeGreaterThanOrEqual(now);
           expect(at).toBeLessThanOrEqual(Math.max(now, staleAt(lease)));
         },

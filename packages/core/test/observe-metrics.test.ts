@@ -8,10 +8,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { firstValueFrom, filter } from 'rxjs';
+import { firstValueFrom, filter, Subject } from 'rxjs';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWorker, functionRuntime, VirtualClock, WorkClient, workerMetrics, type Worker } from '../src/index.js';
+import { createWorker, functionRuntime, VirtualClock, WorkClient, workerMetrics, type Worker, type WorkerEvent, type WorkerStatus } from '../src/index.js';
 
 const dirs: string[] = [];
 const workers: Worker[] = [];
@@ -64,8 +64,10 @@ describe('workerMetrics', () => {
     }
     for (const reason of ['precondition', 'stale', 'fatal']) expect(await value(registry, 'envworker_leases_lost_total', { reason })).toBe(0);
     for (const result of ['work', 'empty', 'error']) expect(await value(registry, 'envworker_poll_results_total', { result })).toBe(0);
-    const histogram = (await registry.getMetricsAsJSON()).find((entry) => entry.name === 'envworker_heartbeat_latency_seconds');
-    expect(histogram?.type).toBe('histogram');
+    for (const name of ['envworker_heartbeat_latency_seconds', 'envworker_heartbeat_lateness_seconds']) {
+      const histogram = (await registry.getMetricsAsJSON()).find((entry) => entry.name === name);
+      expect(histogram?.type).toBe('histogram');
+    }
   });
 
   it('counts a poll that found no server as an error with status none', async () => {
@@ -88,6 +90,26 @@ describe('workerMetrics', () => {
     await worker.start();
     await failed;
     expect(await value(registry, 'envworker_poll_results_total', { result: 'error' })).toBe(0);
+  });
+
+  it('puts each renewed beat\'s lateness in the lateness histogram, in seconds', async () => {
+    // A fake worker: a late beat needs an event loop too busy to send it on time, which a real
+    // worker cannot be made to have on demand (and core cannot start a control plane to beat on).
+    const faultWorker = { events$: new Subject<WorkerEvent>(), status: () => ({ slots: { max: 1, busy: 1, polling: 0, free: 0 } }) as WorkerStatus };
+    const registry = new Registry();
+    workerMetrics(faultWorker, registry);
+    const base = { at: 0, work_id: 'work_1', session_id: null, ttl_seconds: 30, latency_ms: 2 } as const;
+    for (const late_ms of [0, 0, 40, 300]) faultWorker.events$.next({ type: 'lease_renewed', ...base, late_ms });
+    // prom-client's JSON of a histogram names each value (`…_bucket`, `…_sum`, `…_count`); its types leave the name out.
+    const series = ((await registry.getMetricsAsJSON()).find((entry) => entry.name === 'envworker_heartbeat_lateness_seconds')?.values ?? []) as readonly {
+      readonly metricName?: string;
+      readonly labels: Readonly<Record<string, string | number>>;
+      readonly value: number;
+    }[];
+    const bucket = (le: number): number | undefined => series.find((entry) => entry.metricName?.endsWith('_bucket') && entry.labels['le'] === le)?.value;
+    expect(series.find((entry) => entry.metricName?.endsWith('_count'))?.value).toBe(4);
+    expect(series.find((entry) => entry.metricName?.endsWith('_sum'))?.value).toBeCloseTo(0.34, 9);
+    expect([bucket(0.001), bucket(0.05), bucket(0.25), bucket(0.5)]).toEqual([2, 3, 3, 4]);
   });
 
   it('refuses a second worker in the same registry', async () => {

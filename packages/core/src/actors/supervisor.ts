@@ -328,7 +328,7 @@ export class Supervisor {
         return;
       case 'lease_renewed':
         record.logger.debug({ ttl_seconds: event.ttlSeconds, latency_ms: event.latencyMs }, 'lease renewed');
-        this.#emit({ type: 'lease_renewed', ...base, ttl_seconds: event.ttlSeconds, latency_ms: event.latencyMs });
+        this.#emit({ type: 'lease_renewed', ...base, ttl_seconds: event.ttlSeconds, latency_ms: event.latencyMs, late_ms: event.lateMs });
         return;
       case 'stop_requested':
         record.logger.info('the control plane asked to stop');

@@ -116,7 +116,7 @@ export type WorkItemEvent = LeaseMachineEvent | { readonly type: 'shutdown' };
 export type WorkItemEmitted =
   | { readonly type: 'acked'; readonly at: number }
   | { readonly type: 'started'; readonly at: number; readonly sandboxId: string }
-  | { readonly type: 'lease_renewed'; readonly at: number; readonly ttlSeconds: number; readonly latencyMs: number }
+  | { readonly type: 'lease_renewed'; readonly at: number; readonly ttlSeconds: number; readonly latencyMs: number; readonly lateMs: number }
   | { readonly type: 'stop_requested'; readonly at: number }
   | { readonly type: 'lease_lost'; readonly at: number; readonly reason: LeaseLostReason }
   | { readonly type: 'stopping'; readonly at: number; readonly outcome: WorkItemOutcome };
@@ -272,6 +272,7 @@ export const workItemMachine = setup({
         at: context.deps.clock.now(),
         ttlSeconds: event.lease.response.ttl_seconds,
         latencyMs: event.lease.latencyMs,
+        lateMs: event.lease.lateMs,
       };
     }),
   },

@@ -25,7 +25,11 @@ export type WorkerEvent =
   | (WorkItemEventBase & { readonly type: 'acked' })
   /** The sandbox is up. */
   | (WorkItemEventBase & { readonly type: 'started'; readonly sandbox_id: string })
-  | (WorkItemEventBase & { readonly type: 'lease_renewed'; readonly ttl_seconds: number; readonly latency_ms: number })
+  /**
+   * A beat extended the lease. `latency_ms`: send to answer; `late_ms`: how long after its due
+   * time the beat was sent (0 when on time).
+   */
+  | (WorkItemEventBase & { readonly type: 'lease_renewed'; readonly ttl_seconds: number; readonly latency_ms: number; readonly late_ms: number })
   /** The control plane asked for the item to stop. */
   | (WorkItemEventBase & { readonly type: 'stop_requested' })
   | (WorkItemEventBase & { readonly type: 'lease_lost'; readonly reason: LeaseLostReason })

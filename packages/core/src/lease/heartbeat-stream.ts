@@ -12,10 +12,10 @@ import type { LeaseEvent } from './lease-events.js';
 import {
   applyBeatAnswer,
   applyBeatError,
+  beatDueAt,
   beatIntervalMs,
   checkStale,
   initialLease,
-  nextBeatAt,
   staleAt,
   type Lease,
   type LeaseStep,
@@ -45,12 +45,14 @@ export interface HeartbeatStreamOptions {
  * It beats at once with `NO_HEARTBEAT`, then echoes the last `last_heartbeat`, one beat at a time,
  * each sent {@link beatIntervalMs} of the current TTL after the previous one was sent and cut off
  * after that long. It emits `renewed`, `stop_requested` (once), `stopped` or `lost` per the lease
- * rules, and completes right after `stopped` or `lost`. Each beat is a single attempt
- * (`maxRetries: 0`): the stream is the retry loop, so a failed beat is retried at the next tick
- * with the expected value the stream holds then, never by the client behind its back. (A beat the
- * server applied but whose answer was lost leaves that value stale, and the next beat earns a 412:
- * the lease is then reported lost, the safe side.) A `retry-after` is honoured up to the staleness
- * deadline, and `lost` (`stale`) is emitted on the clock at that deadline even while a beat hangs.
+ * rules, and completes right after `stopped` or `lost`. Each `renewed` says how late its beat
+ * went out (`lateMs`: send time minus due time; the first beat is due at subscription). Each beat
+ * is a single attempt (`maxRetries: 0`): the stream is the retry loop, so a failed beat is
+ * retried at the next tick with the expected value the stream holds then, never by the client
+ * behind its back. (A beat the server applied but whose answer was lost leaves that value stale,
+ * and the next beat earns a 412: the lease is then reported lost, the safe side.) A `retry-after`
+ * is honoured up to the staleness deadline, and `lost` (`stale`) is emitted on the clock at that
+ * deadline even while a beat hangs.
  *
  * Unsubscribing aborts the beat in flight and clears every timer; it emits nothing. The stream
  * errors (rather than emitting `lost`) only on a programming error, such as a closed client: its
@@ -97,6 +99,8 @@ class HeartbeatRun {
   #beatTimer: TimerHandle | undefined;
   #staleTimer: TimerHandle | undefined;
   #inFlight: AbortController | undefined;
+  /** When the next beat is due: the time its timer was asked for, or the time it was sent at once. */
+  #dueAt = 0;
   #ended = false;
 
   constructor(client: HeartbeatClient, config: StreamConfig, subscriber: Subscriber<LeaseEvent>) {
@@ -109,6 +113,7 @@ class HeartbeatRun {
   start(): void {
     // A lease already a TTL old at subscription is not worth a beat.
     if (this.#armStaleTimer()) return;
+    this.#dueAt = this.#config.clock.now();
     this.#beat();
   }
 
@@ -128,6 +133,7 @@ class HeartbeatRun {
     this.#beatTimer = undefined;
     const { clock, workId, credential, desiredTtlSeconds } = this.#config;
     const sentAt = clock.now();
+    const lateMs = Math.max(0, sentAt - this.#dueAt);
     const controller = new AbortController();
     this.#inFlight = controller;
     const params = { expectedLastHeartbeat: this.#lease.expected, desiredTtlSeconds };
@@ -146,7 +152,7 @@ class HeartbeatRun {
     call.then(
       (answer) => {
         if (controller.signal.aborted) return;
-        this.#settled(applyBeatAnswer(this.#lease, answer, sentAt, clock.now()), sentAt, undefined);
+        this.#settled(applyBeatAnswer(this.#lease, answer, sentAt, clock.now(), lateMs), sentAt, undefined);
       },
       (err: unknown) => {
         if (controller.signal.aborted) return;
@@ -167,7 +173,8 @@ class HeartbeatRun {
     if (staleAt(this.#lease) !== staleAt(previous) && this.#armStaleTimer()) return;
     const { clock } = this.#config;
     const now = clock.now();
-    const delay = nextBeatAt(this.#lease, sentAt, now, error) - now;
+    this.#dueAt = beatDueAt(this.#lease, sentAt, now, error);
+    const delay = this.#dueAt - now;
     // A beat that is due now goes out now, not on a zero timer that a virtual clock would hold back.
     if (delay <= 0) this.#beat();
     else this.#beatTimer = clock.setTimeout(() => this.#beat(), delay);

@@ -15,8 +15,12 @@ export type LeaseLostReason =
   | 'fatal';
 
 export type LeaseEvent =
-  /** A beat extended the lease. `latencyMs`: send to answer, on the stream's clock. */
-  | { readonly type: 'renewed'; readonly at: number; readonly response: HeartbeatResponse; readonly latencyMs: number }
+  /**
+   * A beat extended the lease. `latencyMs`: send to answer, on the stream's clock. `lateMs`: how
+   * long after its due time the beat was sent (0 when on time); an overloaded worker shows late
+   * beats before it loses leases.
+   */
+  | { readonly type: 'renewed'; readonly at: number; readonly response: HeartbeatResponse; readonly latencyMs: number; readonly lateMs: number }
   /**
    * The control plane asked the holder to stop (`state: stopping`, or `lease_extended: false`).
    * Emitted once; the stream keeps beating so the lease is held while the sandbox winds down.

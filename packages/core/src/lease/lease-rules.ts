@@ -93,7 +93,8 @@ export function beatIntervalMs(ttlSeconds: number): number {
 }
 
 /**
- * The rule for a beat the server answered (2xx), sent at `sentAt` and answered at `now`.
+ * The rule for a beat the server answered (2xx), sent at `sentAt` and answered at `now`;
+ * `lateMs` is how long after its due time it was sent (see {@link beatDueAt}), carried on `renewed`.
  *
  * - `state: stopped`: `stopped`, terminal.
  * - `state: stopping` or `lease_extended: false`: `stop_requested` the first time; afterwards
@@ -104,7 +105,7 @@ export function beatIntervalMs(ttlSeconds: number): number {
  * An answer that extended the lease sets `expected` to its `last_heartbeat`, `lastGoodSentAt` to
  * `sentAt` and `ttlSeconds` to its `ttl_seconds`; one that did not leaves the lease as it was.
  */
-export function applyBeatAnswer(lease: Lease, answer: HeartbeatResponse, sentAt: number, now: number): LeaseStep {
+export function applyBeatAnswer(lease: Lease, answer: HeartbeatResponse, sentAt: number, now: number, lateMs = 0): LeaseStep {
   if (answer.state === 'stopped') {
     return { lease, event: { type: 'stopped', at: now, response: answer }, terminal: true };
   }
@@ -125,7 +126,7 @@ export function applyBeatAnswer(lease: Lease, answer: HeartbeatResponse, sentAt:
   if (!extended) return { lease: next, terminal: false };
   return {
     lease: next,
-    event: { type: 'renewed', at: now, response: answer, latencyMs: Math.max(0, now - sentAt) },
+    event: { type: 'renewed', at: now, response: answer, latencyMs: Math.max(0, now - sentAt), lateMs },
     terminal: false,
   };
 }
@@ -162,15 +163,21 @@ export function checkStale(lease: Lease, now: number): LeaseStep {
 }
 
 /**
- * When the next beat goes out, given the beat that was sent at `sentAt` and settled at `now`
- * without ending the lease: one interval (of the lease's current TTL) after that send time, or
- * at once if the beat took that long. If the server asked for a wait (`retry-after-ms` or
- * `retry-after`, as a 429 or 529 does), that wait from now instead, but never past the moment the lease goes stale.
+ * When the next beat is due, given the beat that was sent at `sentAt` and settled at `now`
+ * without ending the lease: one interval (of the lease's current TTL) after that send time. If
+ * the server asked for a wait (`retry-after-ms` or `retry-after`, as a 429 or 529 does), that wait
+ * from now instead, but never past the moment the lease goes stale. A beat sent after its due
+ * time is late by the difference: the previous beat's answer came after it, or the timer fired late.
  */
-export function nextBeatAt(lease: Lease, sentAt: number, now: number, error?: WorkApiError): number {
+export function beatDueAt(lease: Lease, sentAt: number, now: number, error?: WorkApiError): number {
   const retryAfterMs = error?.retryAfterMs;
   if (retryAfterMs !== undefined && retryAfterMs !== null) {
     return now + Math.min(Math.max(0, retryAfterMs), Math.max(0, staleAt(lease) - now));
   }
-  return Math.max(now, sentAt + beatIntervalMs(lease.ttlSeconds));
+  return sentAt + beatIntervalMs(lease.ttlSeconds);
+}
+
+/** When the next beat goes out: at its due time ({@link beatDueAt}), or at once if that has passed. */
+export function nextBeatAt(lease: Lease, sentAt: number, now: number, error?: WorkApiError): number {
+  return Math.max(now, beatDueAt(lease, sentAt, now, error));
 }

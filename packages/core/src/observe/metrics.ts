@@ -22,7 +22,11 @@ export type MeteredWorker = Pick<Worker, 'events$' | 'status'>;
 const LEASE_LOST_REASONS: readonly LeaseLostReason[] = ['precondition', 'stale', 'fatal'];
 const POLL_RESULTS = ['work', 'empty', 'error'] as const;
 
-/** Bounds of the heartbeat latency histogram, in seconds: a loopback beat takes about a millisecond, a slow one seconds. */
+/**
+ * Bounds of the heartbeat latency and lateness histograms, in seconds: a loopback beat takes about
+ * a millisecond, a slow one seconds; a beat on time is under a millisecond late, one of an
+ * overloaded worker hundreds of milliseconds.
+ */
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
@@ -36,9 +40,13 @@ const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
  * | `envworker_items_completed_total` | counter | `outcome` | items ended, by outcome (`completed`, `failed`, `shutdown`, …) |
  * | `envworker_free_slots` | gauge | | slots neither held by an item nor by a poll in flight |
  * | `envworker_heartbeat_latency_seconds` | histogram | | send-to-answer time of each successful heartbeat |
+ * | `envworker_heartbeat_lateness_seconds` | histogram | | how long after its due time each successful heartbeat was sent |
  * | `envworker_leases_lost_total` | counter | `reason` | leases lost: `precondition` (412), `stale`, `fatal` |
  * | `envworker_poll_results_total` | counter | `result` | polls by result: `work`, `empty`, `error` |
  * | `envworker_poll_errors_total` | counter | `status` | failed polls by HTTP status (`none`: no answer) |
+ *
+ * The lateness histogram is the early warning of an overloaded worker: its beats go out late
+ * (timers and answers wait on a busy event loop) well before a lease is lost.
  *
  * Every label value a metric can take is present from the start, at 0. Registering a second
  * worker in the same registry throws (the names clash): give each worker its own registry.
@@ -84,6 +92,12 @@ export function workerMetrics(worker: MeteredWorker, registry: Registry): Worker
     buckets: LATENCY_BUCKETS,
     registers,
   });
+  const heartbeatLateness = new Histogram({
+    name: 'envworker_heartbeat_lateness_seconds',
+    help: 'How long after its due time each successful heartbeat was sent; an overloaded worker shows late beats before it loses leases',
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
   const leasesLost = new Counter({
     name: 'envworker_leases_lost_total',
     help: 'Leases lost, by reason: precondition (412), stale (no good beat for a TTL), fatal (a 4xx)',
@@ -122,6 +136,7 @@ export function workerMetrics(worker: MeteredWorker, registry: Registry): Worker
         return;
       case 'lease_renewed':
         heartbeatLatency.observe(event.latency_ms / 1000);
+        heartbeatLateness.observe(event.late_ms / 1000);
         return;
       case 'lease_lost':
         leasesLost.inc({ reason: event.reason });

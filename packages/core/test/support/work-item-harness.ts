@@ -172,7 +172,7 @@ export class WorkItemHarness {
   beat(type: 'renewed' | 'stop_requested' | 'stopped', state: Work['state'] = 'active'): void {
     const response = { type: 'work_heartbeat' as const, last_heartbeat: '2026-11-28T17:00:01.000001Z', lease_extended: type === 'renewed', state, ttl_seconds: 30 };
     const at = this.clock.now();
-    if (type === 'renewed') this.lease.next({ type, at, response, latencyMs: 3 });
+    if (type === 'renewed') this.lease.next({ type, at, response, latencyMs: 3, lateMs: 7 });
     else this.lease.next({ type, at, response });
     if (type === 'stopped') this.lease.complete();
   }
