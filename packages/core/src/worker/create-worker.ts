@@ -42,6 +42,15 @@ const ITEM_RETRY: RetryPolicy = { maxRetries: 5, baseDelayMs: 500, maxDelayMs: 8
 const STOP_DEADLINE_MARGIN_MS = 5000;
 
 /**
+ * Connections the worker's own client keeps for its short calls (ack, heartbeat, stop), besides
+ * one per long poll. Unbounded, a burst of calls (thousands of leases beating in the same second, a
+ * shutdown stopping them all) opened a socket per call: at 10,000 leases that was seconds of CPU in
+ * connection setup, and heartbeats fell late. Kept-alive connections in a bounded pool queue the
+ * burst instead; 32 in flight is far above what 1,000 beats a second at a few ms each need.
+ */
+const SHORT_CALL_CONNECTIONS = 32;
+
+/**
  * Creates a worker: it polls the environment's work while it has a free slot, runs each item in a
  * sandbox of `runtime` while keeping its lease, and stops each item as the Work API contract's §7
  * says. Throws a `TypeError` or `RangeError` naming the first bad option.
@@ -81,6 +90,7 @@ export function createWorker(options: WorkerOptions): Worker {
       environmentKey: resolved.environmentKey,
       clock: resolved.clock,
       random: resolved.random,
+      maxConnections: resolved.pollers + SHORT_CALL_CONNECTIONS,
     });
   const supervisor = new Supervisor({
     client,

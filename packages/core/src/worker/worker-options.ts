@@ -25,7 +25,8 @@ export interface WorkerOptions {
   /**
    * A client to call the Work API with, for the same `baseUrl`, `environmentId` and
    * `environmentKey` (say, with its own dispatcher or retry policy). Default: one the worker
-   * makes, on the worker's clock, and closes at the end. A client passed in is not closed.
+   * makes, on the worker's clock, with kept-alive connections bounded to one per poller plus 32
+   * for the short calls, and closes at the end. A client passed in is not closed.
    */
   readonly client?: WorkClient;
   /** Most items held at once; default 1. */
