@@ -1,14 +1,16 @@
 /** The suite: every benchmark by name, and a run that writes their result files and the report. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { actorMemory } from './actor-memory.js';
 import type { Benchmark, SuiteSettings } from './benchmark.js';
 import { claimLatency } from './claim-latency.js';
+import { leaseCapacity } from './lease-capacity.js';
 import { writeReport } from './report.js';
 import type { BenchResult } from './result.js';
 import { sideBySide } from './side-by-side.js';
 import { throughput } from './throughput.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [sideBySide, throughput, claimLatency];
+export const BENCHMARKS: readonly Benchmark[] = [sideBySide, throughput, claimLatency, leaseCapacity, actorMemory];
 
 export interface SuiteOptions extends SuiteSettings {
   /** Names of the benchmarks to run; all when empty. */
