@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { actorMemory } from './actor-memory.js';
 import type { Benchmark, SuiteSettings } from './benchmark.js';
 import { claimLatency } from './claim-latency.js';
+import { controlPlaneCapacity } from './control-plane-capacity.js';
 import { leaseCapacity } from './lease-capacity.js';
 import { writeReport } from './report.js';
 import type { BenchResult } from './result.js';
 import { sideBySide } from './side-by-side.js';
 import { throughput } from './throughput.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [sideBySide, throughput, claimLatency, leaseCapacity, actorMemory];
+export const BENCHMARKS: readonly Benchmark[] = [sideBySide, throughput, claimLatency, leaseCapacity, actorMemory, controlPlaneCapacity];
 
 export interface SuiteOptions extends SuiteSettings {
   /** Names of the benchmarks to run; all when empty. */
