@@ -1,27 +1,22 @@
 /**
  * Writes REPORT.md from the result files: a table per benchmark (median, with min–max of the
  * runs), its plots (SVG files beside the report, linked under the table), the goals met or not
- * with their figures, the machine and versions, and what is not yet measured. The report and its
+ * with their figures, a summary of every goal, and the machine and versions. The report and its
  * plots are regenerated from every result file present, so `--only` refreshes one benchmark's
  * table and keeps the others'.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { access, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkPlots } from './plot-rows.js';
 import { PLOTS_DIR, plotFileName, writePlots } from './plots.js';
 import type { BenchResult } from './result.js';
 import type { Summary } from './stats.js';
 
-/** Benchmarks of the issue that this suite does not run yet; listed so the report says so. */
-export const NOT_YET_MEASURED: readonly string[] = [
-  'Lease capacity: 10,000 leases held and heartbeated at once.',
-  'Control-plane capacity under a load tool (requests/s and latency of poll, ack, heartbeat, stop).',
-  'Memory per work-item actor.',
-  'Plots (SVG/PNG with a maintained charting library): the figures are tables only for now.',
-];
-
 /** Benchmarks in report order; a result file of another name follows them, by name. */
-const ORDER = ['side-by-side', 'throughput', 'claim-latency'];
+const ORDER = ['side-by-side', 'throughput', 'claim-latency', 'lease-capacity', 'actor-memory', 'control-plane-capacity'];
+
+/** The hand-written notes beside the report: profiles of missed goals, the fixes, before and after. */
+export const FINDINGS_FILE = 'FINDINGS.md';
 
 function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return 'n/a';
@@ -63,8 +58,22 @@ function section(result: BenchResult): string[] {
   return lines;
 }
 
-/** The Markdown of the report for these results. */
-export function renderReport(results: readonly BenchResult[]): string {
+/** Every goal of every result in one table, so a reader sees at once what is met. */
+function goalSummary(results: readonly BenchResult[]): string[] {
+  const goals = results.flatMap((result) => result.goals.map((goal) => ({ goal, result })));
+  if (goals.length === 0) return [];
+  const lines = ['## Goals', '', '| goal | figure (median) | met | benchmark |', '|---|---|---|---|'];
+  for (const { goal, result } of goals) {
+    lines.push(`| ${goal.goal} | ${formatNumber(goal.value)} ${goal.unit} | ${goal.met ? 'yes' : '**no**'} | \`${result.name}\` |`);
+  }
+  return [...lines, ''];
+}
+
+/**
+ * The Markdown of the report for these results; with `findings`, a link to {@link FINDINGS_FILE}
+ * (what the profiles of missed goals showed, and the fixes with figures before and after).
+ */
+export function renderReport(results: readonly BenchResult[], findings = false): string {
   const sorted = [...results].sort((a, b) => {
     const rank = (name: string): number => (ORDER.includes(name) ? ORDER.indexOf(name) : ORDER.length);
     return rank(a.name) - rank(b.name) || a.name.localeCompare(b.name);
@@ -82,8 +91,9 @@ export function renderReport(results: readonly BenchResult[]): string {
   } else {
     lines.push('No results yet: run `pnpm bench`.', '');
   }
+  lines.push(...goalSummary(sorted));
+  if (findings) lines.push(`Where a goal is missed, what the profiles showed and what was changed, with figures before and after: [${FINDINGS_FILE}](${FINDINGS_FILE}).`, '');
   for (const result of sorted) lines.push(...section(result));
-  lines.push('## Not yet measured', '', ...NOT_YET_MEASURED.map((item) => `- ${item}`), '');
   return lines.join('\n');
 }
 
@@ -98,6 +108,10 @@ export async function writeReport(benchDir: string): Promise<string> {
   const path = join(benchDir, 'REPORT.md');
   const results = await readResults(join(benchDir, 'results'));
   await writePlots(results, join(benchDir, PLOTS_DIR));
-  await writeFile(path, renderReport(results));
+  const findings = await access(join(benchDir, FINDINGS_FILE)).then(
+    () => true,
+    () => false,
+  );
+  await writeFile(path, renderReport(results, findings));
   return path;
 }

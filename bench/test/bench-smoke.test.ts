@@ -52,11 +52,12 @@ describe('pnpm bench at a tiny size', () => {
     expect(side.goals).toHaveLength(2);
   });
 
-  it('regenerates REPORT.md with a table per benchmark run so far and the list of what is not yet measured', async () => {
+  it('regenerates REPORT.md with a table per benchmark run so far and every goal in one summary', async () => {
     const report = await readFile(join(outDir, 'REPORT.md'), 'utf8');
     expect(report).toContain('(`side-by-side`)');
     expect(report).toContain('| hold_ms | concurrency | items | pollers | envworker [items/s] | official loop [items/s] | ratio [×] |');
-    expect(report).toContain('## Not yet measured');
-    expect(report).toContain('Lease capacity');
+    expect(report).toContain('## Goals');
+    expect(report).toContain('| D=100 ms, C=16: envworker ≥ 12× the official loop |');
+    expect(report).not.toContain('FINDINGS.md');
   });
 });
