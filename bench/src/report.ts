@@ -92,7 +92,7 @@ export function renderReport(results: readonly BenchResult[], findings = false):
     lines.push('No results yet: run `pnpm bench`.', '');
   }
   lines.push(...goalSummary(sorted));
-  if (findings) lines.push(`Where a goal is missed, what the profiles showed and what was changed, with figures before and after: [${FINDINGS_FILE}](${FINDINGS_FILE}).`, '');
+  if (findings) lines.push(`The goals missed on the way, what their profiles showed, what was changed, and figures before and after: [${FINDINGS_FILE}](${FINDINGS_FILE}).`, '');
   for (const result of sorted) lines.push(...section(result));
   return lines.join('\n');
 }

@@ -109,7 +109,7 @@ export const sideBySide: Benchmark = {
         "Official: the SDK's WorkPoller (block_ms 999) in the benchmark process, one poller, one item at a time (its pattern: poll, ack, loop body, stop); " +
         'ended after the stop of the Nth item; it has no concurrency setting, so it runs once per run and its figure is the denominator for every C of that run. ' +
         'The body / work function holds each item D ms. The side that goes first alternates by run. With `--quick`, N is 48 instead of 500. Per item the official loop makes 3 calls (poll, ack, stop) and nothing else; envworker makes 4 ' +
-        '(poll, ack, a first heartbeat before the sandbox starts, stop) and creates and removes a work directory, so at D = 0 the table shows per-item overhead, not concurrency.',
+        '(poll, ack, a first heartbeat before the sandbox starts, stop) and creates and removes a work directory, so at D = 0 the table shows per-item overhead as much as concurrency.',
       generated_at: new Date().toISOString(),
       quick: settings.quick,
       machine: machineInfo(),
