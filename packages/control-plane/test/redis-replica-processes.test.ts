@@ -11,9 +11,6 @@
  * Completion (`outcome: completed`) is what the worker processes report on their event lines. The
  * final state of every item is read from a replica.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Work } from '@envworker/core';
@@ -22,6 +19,7 @@ import {
   adminClient,
   completedBy,
   enqueueItems,
+  Fleet,
   fleetEnvironment,
   REPLICA_LEASE,
   startReplica,
@@ -31,7 +29,7 @@ import {
 import { leaseViolations } from './processes/lease-holds.js';
 import type { NodeScript } from './processes/node-script.js';
 import { RecordingProxy, type Exchange } from './processes/recording-proxy.js';
-import { freePort, REDIS_REQUIRED, redisServerUnavailable, startRedisServer, type RedisServer } from './redis/redis-server.js';
+import { freePort, REDIS_REQUIRED, redisServerUnavailable } from './redis/redis-server.js';
 
 const unavailable = redisServerUnavailable();
 if (unavailable !== null && !REDIS_REQUIRED) console.log(`Redis replica process tests not run: ${unavailable}`);
@@ -43,33 +41,19 @@ const CONCURRENCY = 2;
 const VICTIM = 1;
 
 describe.runIf(unavailable === null || REDIS_REQUIRED)('three control-plane processes on one Redis', () => {
-  let redis: RedisServer | undefined;
-  let workdir = '';
-  const processes: NodeScript[] = [];
-  const proxies: RecordingProxy[] = [];
+  const fleet = new Fleet();
   beforeAll(async () => {
     if (unavailable !== null) throw new Error(`ENVWORKER_REQUIRE_REDIS=1 but ${unavailable}`);
-    redis = await startRedisServer();
-    workdir = await mkdtemp(join(tmpdir(), 'envworker-replicas-'));
+    await fleet.setUp('envworker-replicas-');
   }, 15_000);
-  afterAll(async () => {
-    for (const child of processes) child.kill('SIGKILL');
-    await Promise.all(processes.map((child) => child.exit));
-    await Promise.all(proxies.map((proxy) => proxy.close()));
-    await redis?.stop();
-    if (workdir !== '') await rm(workdir, { recursive: true, force: true });
-  });
+  afterAll(() => fleet.tearDown());
 
   it('completes 300 items over a replica SIGKILLed and restarted: one successful stop {force:true} each, no delivery under a live lease', async () => {
     const environment = fleetEnvironment();
     const ports = await Promise.all([0, 1, 2].map(() => freePort()));
-    // The first replica creates the environment; the others find it. (Replicas started all at once
-    // race to create it, and the losers fail to start: startControlPlane does not treat "already
-    // exists" with the same key as found.)
-    const track = (replica: NodeScript): void => void processes.push(replica);
-    const first = await startReplica('replica0', ports[0]!, redis!.url, environment, track);
-    const others = await Promise.all([1, 2].map((index) => startReplica(`replica${index}`, ports[index]!, redis!.url, environment, track)));
-    const replicas = [first, ...others];
+    // All three at once: whichever creates the environment first, the others use it.
+    const track = (replica: NodeScript): void => void fleet.track(replica);
+    const replicas = await Promise.all([0, 1, 2].map((index) => startReplica(`replica${index}`, ports[index]!, fleet.redisUrl, environment, track)));
     const replicaUrl = (index: number): string => `http://127.0.0.1:${ports[index]}`;
 
     const admin = adminClient(replicaUrl(0), environment);
@@ -77,13 +61,10 @@ describe.runIf(unavailable === null || REDIS_REQUIRED)('three control-plane proc
 
     const workers: NodeScript[] = [];
     for (const index of [0, 1, 2]) {
-      const proxy = new RecordingProxy(`worker${index}`, replicaUrl(index));
-      proxies.push(proxy);
-      const worker = startWorker(`worker${index}`, await proxy.listen(), environment, workdir, CONCURRENCY, { itemMs: ITEM_MS });
-      workers.push(worker);
-      processes.push(worker);
+      const proxy = fleet.track(new RecordingProxy(`worker${index}`, replicaUrl(index)));
+      workers.push(fleet.track(startWorker(`worker${index}`, await proxy.listen(), environment, fleet.workdir, CONCURRENCY, { itemMs: ITEM_MS })));
     }
-    const exchanges = (): Exchange[] => proxies.flatMap((proxy) => proxy.exchanges);
+    const exchanges = (): Exchange[] => fleet.proxies.flatMap((proxy) => proxy.exchanges);
     const completedCount = (): number => new Set(workers.flatMap((worker) => [...completedBy(worker)])).size;
 
     // Mid-run: a fifth of the items done, the victim's worker among those doing them.
@@ -95,13 +76,13 @@ describe.runIf(unavailable === null || REDIS_REQUIRED)('three control-plane proc
     // The replica stays down a moment; nothing below depends on how long.
     await sleep(300);
     const restartedAt = Date.now();
-    await startReplica(`replica${VICTIM}-restarted`, ports[VICTIM]!, redis!.url, environment, track);
+    await startReplica(`replica${VICTIM}-restarted`, ports[VICTIM]!, fleet.redisUrl, environment, track);
 
     const stopAnswered = (): number =>
       new Set(exchanges().filter((exchange) => exchange.op === 'stop' && (exchange.status === 200 || exchange.status === 409)).map((exchange) => exchange.workId)).size;
     await until(`a stop of every item answered (200 or 409)`, () => stopAnswered() === ITEMS, 45_000);
     // The victim's worker reconnected: the restarted replica answered it (its polls go on while it idles).
-    await until('the restarted replica answered its worker', () => proxies[VICTIM]!.exchanges.some((exchange) => exchange.status !== null && exchange.sentAt > restartedAt), 30_000);
+    await until('the restarted replica answered its worker', () => fleet.proxies[VICTIM]!.exchanges.some((exchange) => exchange.status !== null && exchange.sentAt > restartedAt), 30_000);
 
     for (const worker of workers) worker.kill('SIGTERM');
     for (const worker of workers) expect(await worker.exit, `${worker.name} exits 0 after SIGTERM; stderr: ${worker.stderr}`).toEqual({ code: 0, signal: null });

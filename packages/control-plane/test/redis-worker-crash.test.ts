@@ -11,9 +11,6 @@
  * each worker was given and answered is read from `RecordingProxy`s, pass-through observers (not
  * fakes) between each worker and its replica; completion from the workers' event lines.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Work } from '@envworker/core';
 import { itemStop } from './processes/forced-stops.js';
@@ -21,6 +18,7 @@ import {
   adminClient,
   completedBy,
   enqueueItems,
+  Fleet,
   fleetEnvironment,
   REPLICA_LEASE,
   startedBy,
@@ -29,9 +27,8 @@ import {
   until,
 } from './processes/fleet.js';
 import { deliveriesOf, holdsOf, leaseViolations } from './processes/lease-holds.js';
-import type { NodeScript } from './processes/node-script.js';
 import { RecordingProxy, type Exchange } from './processes/recording-proxy.js';
-import { freePort, REDIS_REQUIRED, redisServerUnavailable, startRedisServer, type RedisServer } from './redis/redis-server.js';
+import { freePort, REDIS_REQUIRED, redisServerUnavailable } from './redis/redis-server.js';
 
 const unavailable = redisServerUnavailable();
 if (unavailable !== null && !REDIS_REQUIRED) console.log(`Redis worker crash tests not run: ${unavailable}`);
@@ -41,36 +38,25 @@ const ITEMS = 30;
 const DOOMED_SLOTS = 3;
 
 describe.runIf(unavailable === null || REDIS_REQUIRED)('a worker process SIGKILLed on Redis', () => {
-  let redis: RedisServer | undefined;
-  let workdir = '';
-  const processes: NodeScript[] = [];
-  const proxies: RecordingProxy[] = [];
+  const fleet = new Fleet();
   beforeAll(async () => {
     if (unavailable !== null) throw new Error(`ENVWORKER_REQUIRE_REDIS=1 but ${unavailable}`);
-    redis = await startRedisServer();
-    workdir = await mkdtemp(join(tmpdir(), 'envworker-crash-'));
+    await fleet.setUp('envworker-crash-');
   }, 15_000);
-  afterAll(async () => {
-    for (const child of processes) child.kill('SIGKILL');
-    await Promise.all(processes.map((child) => child.exit));
-    await Promise.all(proxies.map((proxy) => proxy.close()));
-    await redis?.stop();
-    if (workdir !== '') await rm(workdir, { recursive: true, force: true });
-  });
+  afterAll(() => fleet.tearDown());
 
   it('lets the leases of a killed worker expire, re-queues its items, and the other worker completes each once', async () => {
     const environment = fleetEnvironment();
     const ports = [await freePort(), await freePort()];
-    // One after the other: the first creates the environment, the second finds it.
-    for (const [index, port] of ports.entries()) await startReplica(`replica${index}`, port, redis!.url, environment, (replica) => void processes.push(replica));
+    await Promise.all(ports.map((port, index) => startReplica(`replica${index}`, port, fleet.redisUrl, environment, (replica) => void fleet.track(replica))));
     const admin = adminClient(`http://127.0.0.1:${ports[0]}`, environment);
     const ids = await enqueueItems(admin, ITEMS);
 
     const doomedProxy = new RecordingProxy('doomed', `http://127.0.0.1:${ports[0]}`);
     const survivorProxy = new RecordingProxy('survivor', `http://127.0.0.1:${ports[1]}`);
-    proxies.push(doomedProxy, survivorProxy);
-    const doomed = startWorker('doomed', await doomedProxy.listen(), environment, workdir, DOOMED_SLOTS, { hold: true });
-    processes.push(doomed);
+    fleet.track(doomedProxy);
+    fleet.track(survivorProxy);
+    const doomed = fleet.track(startWorker('doomed', await doomedProxy.listen(), environment, fleet.workdir, DOOMED_SLOTS, { hold: true }));
     const beaten = (): Set<string> =>
       new Set(
         doomedProxy.exchanges
@@ -79,8 +65,7 @@ describe.runIf(unavailable === null || REDIS_REQUIRED)('a worker process SIGKILL
       );
     await until(`the doomed worker running ${DOOMED_SLOTS} items, each with a heartbeat answered`, () => startedBy(doomed).size === DOOMED_SLOTS && beaten().size === DOOMED_SLOTS, 30_000);
 
-    const survivor = startWorker('survivor', await survivorProxy.listen(), environment, workdir, 2, { itemMs: 50 });
-    processes.push(survivor);
+    const survivor = fleet.track(startWorker('survivor', await survivorProxy.listen(), environment, fleet.workdir, 2, { itemMs: 50 }));
     await survivor.until('5 items completed', () => completedBy(survivor).size >= 5, 30_000);
 
     // What the doomed worker holds, by the acks its replica answered.

@@ -4,9 +4,56 @@
  * the tests read from the workers' event lines.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkClient } from '@envworker/core';
+import { startRedisServer, type RedisServer } from '../redis/redis-server.js';
 import { NodeScript } from './node-script.js';
+import type { RecordingProxy } from './recording-proxy.js';
+
+/**
+ * What a multi-process test owns: its redis-server, a work directory for its workers, and every
+ * process and proxy it started, all torn down together (processes killed first, so no survivor
+ * writes into a removed directory or talks to a stopped Redis).
+ */
+export class Fleet {
+  readonly processes: NodeScript[] = [];
+  readonly proxies: RecordingProxy[] = [];
+  #redis: RedisServer | undefined;
+  #workdir = '';
+
+  /** Starts the redis-server and makes the work directory (`prefix` names it). */
+  async setUp(prefix: string): Promise<void> {
+    this.#redis = await startRedisServer();
+    this.#workdir = await mkdtemp(join(tmpdir(), prefix));
+  }
+
+  get redisUrl(): string {
+    if (this.#redis === undefined) throw new Error('Fleet.setUp() has not run');
+    return this.#redis.url;
+  }
+
+  get workdir(): string {
+    return this.#workdir;
+  }
+
+  /** Records a process or proxy for the tear-down, and hands it back. */
+  track<T extends NodeScript | RecordingProxy>(started: T): T {
+    if (started instanceof NodeScript) this.processes.push(started);
+    else this.proxies.push(started);
+    return started;
+  }
+
+  async tearDown(): Promise<void> {
+    for (const child of this.processes) child.kill('SIGKILL');
+    await Promise.all(this.processes.map((child) => child.exit));
+    await Promise.all(this.proxies.map((proxy) => proxy.close()));
+    await this.#redis?.stop();
+    if (this.#workdir !== '') await rm(this.#workdir, { recursive: true, force: true });
+  }
+}
 
 /** The environment every replica serves; its keys are made per run. */
 export interface FleetEnvironment {
