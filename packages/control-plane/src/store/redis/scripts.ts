@@ -125,6 +125,16 @@ export interface ScriptSource {
   readonly lua: string;
 }
 
+/**
+ * The opening of every script on one item (ARGV[2] its id, ITEM its hash): the environment's
+ * refusal (missing, or leases due), then `nowork` when the item does not exist.
+ */
+const ON_ITEM = `local refused = refusal()
+if refused then return refused end
+local id = ARGV[2]
+if redis.call('EXISTS', ITEM) == 0 then return {'nowork'} end
+`;
+
 function writer(body: string): ScriptSource {
   return { lua: `#!lua\n${PRELUDE}${body}` };
 }
@@ -230,19 +240,12 @@ return {'ok', item, old}
 `),
 
   get: reader(`
-local refused = refusal()
-if refused then return refused end
-if redis.call('EXISTS', ITEM) == 0 then return {'nowork'} end
-return {'ok', itemFields(ITEM, ARGV[2])}
+${ON_ITEM}return {'ok', itemFields(ITEM, id)}
 `),
 
   /** ARGV[3] default TTL seconds. */
   ack: writer(`
-local refused = refusal()
-if refused then return refused end
-local id = ARGV[2]
-if redis.call('EXISTS', ITEM) == 0 then return {'nowork'} end
-local state = redis.call('HGET', ITEM, 's')
+${ON_ITEM}local state = redis.call('HGET', ITEM, 's')
 if state == 'queued' then
   local sid = redis.call('HGET', ITEM, 'sid')
   if not (sid and redis.call('ZSCORE', DELIVERED, sid)) then return {'undelivered'} end
@@ -262,11 +265,7 @@ return {'ok', itemFields(ITEM, id)}
    * {'precond', state, hb or '', ttl or '0'}, {'queued'} or {'ok', item fields}.
    */
   heartbeat: writer(`
-local refused = refusal()
-if refused then return refused end
-local id = ARGV[2]
-if redis.call('EXISTS', ITEM) == 0 then return {'nowork'} end
-local state = redis.call('HGET', ITEM, 's')
+${ON_ITEM}local state = redis.call('HGET', ITEM, 's')
 local hb = redis.call('HGET', ITEM, 'hb')
 if state == 'stopped' then return {'stopped', hb or redis.call('HGET', ITEM, 'sp')} end
 local expected = ARGV[3]
@@ -284,11 +283,7 @@ return {'ok', itemFields(ITEM, id)}
 
   /** ARGV[3] '1' for force. */
   stop: writer(`
-local refused = refusal()
-if refused then return refused end
-local id = ARGV[2]
-if redis.call('EXISTS', ITEM) == 0 then return {'nowork'} end
-local state = redis.call('HGET', ITEM, 's')
+${ON_ITEM}local state = redis.call('HGET', ITEM, 's')
 if state == 'queued' then
   dequeue()
   finish(id, stamp())
@@ -306,11 +301,7 @@ return {'ok', itemFields(ITEM, id)}
 
   /** ARGV[3] the metadata JSON read before, ARGV[4] the new one (compare-and-set). */
   setMetadata: writer(`
-local refused = refusal()
-if refused then return refused end
-local id = ARGV[2]
-if redis.call('EXISTS', ITEM) == 0 then return {'nowork'} end
-if (redis.call('HGET', META, id) or '[]') ~= ARGV[3] then return {'changed'} end
+${ON_ITEM}if (redis.call('HGET', META, id) or '[]') ~= ARGV[3] then return {'changed'} end
 redis.call('HSET', META, id, ARGV[4])
 return {'ok', itemFields(ITEM, id)}
 `),
