@@ -161,7 +161,7 @@ describe.runIf(run)('RedisWorkStore', () => {
   describe('against the reference model', () => {
     const lease: LeasePolicy = { minTtlSeconds: 10, maxTtlSeconds: 90, defaultTtlSeconds: 30 };
     it('answers interleavings of operations and clock moves as contract §4 says', async () => {
-      const coverage = await checkStoreAgainstModel(async (clock) => connect(clock, lease), { lease, numRuns: 60 });
+      const coverage = await checkStoreAgainstModel(async (clock) => connect(clock, lease), { lease, numRuns: 180 });
       for (const row of REQUIRED_ROWS) expect(coverage.get(row), row).toBeGreaterThan(0);
     }, 60_000);
   });
