@@ -12,11 +12,12 @@ if (!existsSync(reportPath)) {
 }
 const report = JSON.parse(readFileSync(reportPath, 'utf8'));
 const passed = report.numPassedTests;
-// Suites that failed to load count as failures too: their tests never ran.
-const failed = report.numFailedTests + report.numFailedTestSuites - countSuitesWithFailedTests(report);
+// Files that failed to load count as failures too: their tests never ran. (numFailedTestSuites
+// counts describe blocks, so a failed test inside nested describes would be counted again.)
+const failed = report.numFailedTests + countFilesFailedWithoutFailedTests(report);
 console.log(`tests: ${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || status !== 0 || passed === 0 ? 1 : 0);
 
-function countSuitesWithFailedTests(r) {
-  return r.testResults.filter((suite) => suite.assertionResults.some((test) => test.status === 'failed')).length;
+function countFilesFailedWithoutFailedTests(r) {
+  return r.testResults.filter((file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed')).length;
 }
