@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWorkSecret, NO_HEARTBEAT, VirtualClock, type Work } from '@envworker/core';
 import { StoreError } from '../src/store/store-error.js';
+import { EnvironmentKeys, GlobalKeys } from '../src/store/redis/keys.js';
 import { RedisWorkStore } from '../src/store/redis/redis-store.js';
 import { SCRIPTS } from '../src/store/redis/scripts.js';
 import type { LeasePolicy } from '../src/store/work-store.js';
@@ -116,6 +117,41 @@ describe.runIf(run)('RedisWorkStore', () => {
     });
   });
 
+  describe('creating an environment another replica is creating', () => {
+    // The other replica is played by hand on the raw keys: it has claimed the environment key for
+    // this id and writes the record a moment later, the window a real race falls into.
+    const setUp = async () => {
+      const keyPrefix = `t${randomUUID()}:`;
+      const store = await connect(new VirtualClock(Date.parse('2026-11-28T12:00:00Z')), undefined, { keyPrefix });
+      const raw = new Redis(server!.url);
+      const environment = { id: 'env_RaceInProgress0000000000', key: `ek_${randomUUID()}`, name: 'race' };
+      await raw.set(new GlobalKeys(keyPrefix).environmentKey(environment.key), environment.id);
+      return { store, raw, environment, record: new EnvironmentKeys(keyPrefix, environment.id).record };
+    };
+
+    it('answers "already exists" once the other replica has written the record', async () => {
+      const { store, raw, environment, record } = await setUp();
+      try {
+        const creating = store.createEnvironment(environment);
+        setTimeout(() => void raw.hset(record, 'id', environment.id, 'key', environment.key), 100);
+        await expect(creating).rejects.toThrow(`environment ${environment.id} already exists`);
+      } finally {
+        raw.disconnect();
+        await store.close();
+      }
+    });
+
+    it('answers "key: already in use" when no record ever comes', async () => {
+      const { store, raw, environment } = await setUp();
+      try {
+        await expect(store.createEnvironment(environment)).rejects.toThrow('key: already in use');
+      } finally {
+        raw.disconnect();
+        await store.close();
+      }
+    });
+  });
+
   describe('keys', () => {
     const lease: LeasePolicy = { minTtlSeconds: 10, maxTtlSeconds: 90, defaultTtlSeconds: 30 };
 
@@ -133,6 +169,16 @@ describe.runIf(run)('RedisWorkStore', () => {
         clock.advance(121_000);
         await a.sweepExpiredLeases();
         expect(await a.stats(env)).toMatchObject({ depth: 1, pending: 0 });
+        // And every operation once more on purpose, so no script depends on the random runs to be audited.
+        const polled = await a.poll(env, {});
+        const token = decodeWorkSecret(polled!.secret).secret!.sessions_token;
+        await a.ack(env, work.id);
+        await a.heartbeat(env, work.id, { expectedLastHeartbeat: NO_HEARTBEAT });
+        expect(await a.resolveBearer(token)).not.toBeNull();
+        await a.update(env, work.id, { audited: 'yes' });
+        await a.get(env, work.id);
+        await a.list(env, { limit: 10 });
+        await a.stop(env, work.id, { force: true });
       } finally {
         report = await audit.stop();
       }

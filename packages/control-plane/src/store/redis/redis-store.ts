@@ -27,6 +27,7 @@
  * the item is then pending and reclaimable after the usual reclaim age, as if its poller had died
  * before acking.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   encodeWorkSecret,
   formatTimestamp,
@@ -90,6 +91,12 @@ export interface RedisWorkStoreOptions {
 }
 
 const UNAVAILABLE = 'the Redis work store is unreachable; retry shortly';
+/**
+ * How long a replica waits for another that is creating the same environment to write its record:
+ * real time (another process's write), not the store's clock, which may be virtual in tests.
+ */
+const RECORD_WAIT_ATTEMPTS = 40;
+const RECORD_WAIT_STEP_MS = 25;
 
 type Reply = readonly unknown[];
 type ScriptCaller = (numberOfKeys: number, ...keysAndArgs: string[]) => Promise<unknown>;
@@ -163,7 +170,12 @@ export class RedisWorkStore implements WorkStore {
       const key = input.key ?? newCredential(CREDENTIAL_PREFIXES.environmentKey);
       if ((await this.#redis.exists(this.#global.sessionsToken(key))) === 1) throw StoreError.conflict('key: already in use');
       const keyIndex = this.#global.environmentKey(key);
-      if ((await this.#redis.set(keyIndex, id, 'NX')) !== 'OK') throw StoreError.conflict('key: already in use');
+      if ((await this.#redis.set(keyIndex, id, 'NX')) !== 'OK') {
+        // Another replica creating this same environment holds the key and writes the record next:
+        // answer as if it were done, once it is, so that the caller finds the environment.
+        if ((await this.#redis.get(keyIndex)) === id && (await this.#recordAppears(keys.record))) throw StoreError.conflict(`environment ${id} already exists`);
+        throw StoreError.conflict('key: already in use');
+      }
       const reply = await this.#call('createEnvironment', keys.scriptKeys([]), [this.#now(), input.name, key, id]);
       if (reply[0] !== 'ok') {
         await this.#redis.del(keyIndex);
@@ -172,6 +184,15 @@ export class RedisWorkStore implements WorkStore {
       await this.#redis.sadd(this.#global.environments, id);
       return { id, name: input.name, key, created_at: formatTimestamp(Number(reply[1])) };
     });
+  }
+
+  /** Whether the record at `key` exists within about a second (another process is writing it). */
+  async #recordAppears(key: string): Promise<boolean> {
+    for (let attempt = 0; attempt < RECORD_WAIT_ATTEMPTS; attempt += 1) {
+      if ((await this.#redis.exists(key)) === 1) return true;
+      await sleep(RECORD_WAIT_STEP_MS);
+    }
+    return false;
   }
 
   async getEnvironment(environmentId: string): Promise<EnvironmentRecord | null> {
