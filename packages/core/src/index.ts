@@ -66,6 +66,15 @@ export {
 export { buildSandboxSpec, type SandboxSpecInput } from './runtime/sandbox-spec.js';
 export { createWorkdir, removeWorkdir, errorCode } from './runtime/workdir.js';
 export { LineSplitter, TRUNCATED_MARK } from './runtime/line-splitter.js';
+export { signalGroup, groupRunning, waitGroupGone, GROUP_POLL_MS } from './runtime/process-group.js';
+export {
+  parseProcStat,
+  readProcStat,
+  readProcStatSync,
+  processGroupMembers,
+  isLive,
+  type ProcStat,
+} from './runtime/proc-stat.js';
 export {
   createLogger,
   workLogger,

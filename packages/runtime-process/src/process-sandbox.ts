@@ -5,12 +5,21 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorCode, removeWorkdir, type Sandbox, type SandboxExit, type SandboxSpec, type TimerHandle } from '@envworker/core';
+import {
+  errorCode,
+  GROUP_POLL_MS,
+  groupRunning,
+  readProcStatSync,
+  removeWorkdir,
+  signalGroup,
+  type Sandbox,
+  type SandboxExit,
+  type SandboxSpec,
+  type TimerHandle,
+} from '@envworker/core';
 import { childEnvironment } from './child-environment.js';
 import type { OutputFile, OutputLine } from './output-file.js';
 import { OutputReader } from './output-reader.js';
-import { readProcStatSync } from './proc-stat.js';
-import { GROUP_POLL_MS, groupRunning, signalGroup } from './process-group.js';
 import { limitSignalDetail } from './resource-limits.js';
 import type { ProcessSettings } from './runtime-options.js';
 import { removeState, writeState } from './state-files.js';

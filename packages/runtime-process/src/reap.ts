@@ -8,9 +8,7 @@
  * group lives, Linux gives its id to no new process, so such members are the sandbox's own.)
  */
 import { rmdir, stat } from 'node:fs/promises';
-import { errorCode, removeWorkdir } from '@envworker/core';
-import { isLive, processGroupMembers, readProcStat } from './proc-stat.js';
-import { signalGroup, waitGroupGone } from './process-group.js';
+import { errorCode, isLive, processGroupMembers, readProcStat, removeWorkdir, signalGroup, waitGroupGone } from '@envworker/core';
 import { checkPrivateDir, readStates, removeState, workerStateDir, type SandboxState } from './state-files.js';
 
 /** What {@link reapWorker} needs. */

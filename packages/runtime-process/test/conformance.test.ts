@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { runtimeConformance } from '@envworker/core/conformance';
 import { processRuntime } from '../src/index.js';
-import { groupRunning } from '../src/process-group.js';
+import { groupRunning } from '@envworker/core';
 import { CONFORMANCE_PROGRAM } from './support/harness.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'envworker-process-conformance-state-'));

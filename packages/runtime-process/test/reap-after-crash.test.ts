@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { startControlPlane, type ControlPlane } from '@envworker/control-plane';
-import { isLive, processGroupMembers, readProcStatSync } from '../src/proc-stat.js';
+import { isLive, processGroupMembers, readProcStatSync } from '@envworker/core';
 import { workerStateDir } from '../src/state-files.js';
 import { TempRoot, exists, processRunning, until, within } from './support/harness.js';
 

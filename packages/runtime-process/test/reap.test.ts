@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { processRuntime } from '../src/index.js';
-import { isLive, processGroupMembers, readProcStatSync } from '../src/proc-stat.js';
+import { isLive, processGroupMembers, readProcStatSync } from '@envworker/core';
 import { ensurePrivateDir, workerStateDir, writeState, type SandboxState } from '../src/state-files.js';
 import { TempRoot, exists, processRunning, until, within } from './support/harness.js';
 

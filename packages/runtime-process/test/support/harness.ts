@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { makeSpec, type MakeSpecOptions, type TestSandboxSpec } from '@envworker/core/conformance';
-import { isLive, readProcStat } from '../../src/proc-stat.js';
+import { isLive, readProcStat } from '@envworker/core';
 
 export { within } from '@envworker/core/conformance';
 

@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseProcStat, processGroupMembers, readProcStat, readProcStatSync } from '../src/proc-stat.js';
-import { within } from './support/harness.js';
+import { parseProcStat, processGroupMembers, readProcStat, readProcStatSync } from '../src/runtime/proc-stat.js';
+import { within } from '../src/conformance/within.js';
 
 /** A stat line as the kernel writes it, fields 3 to 52 with the ones read set. */
 function statLine(pid: number, comm: string, state: string, pgid: number, startTime: number): string {

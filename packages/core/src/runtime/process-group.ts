@@ -4,7 +4,7 @@
  * command started, not only the command itself.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorCode } from '@envworker/core';
+import { errorCode } from './workdir.js';
 import { isLive, processGroupMembers } from './proc-stat.js';
 
 /**
