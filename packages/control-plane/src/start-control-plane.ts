@@ -2,9 +2,11 @@
  * Starts a local control plane: a store, its environments, and the HTTP server on a port.
  */
 import type { AddressInfo } from 'node:net';
-import { systemClock, type Clock, type Work } from '@envworker/core';
+import { systemClock, type Clock, type SessionSpec, type SessionTranscript, type Work } from '@envworker/core';
 import { CREDENTIAL_PREFIXES, newCredential } from './ids.js';
 import { buildServer, type LoggerOptions } from './server/build-server.js';
+import { enqueueWithSession, parseSessionSpec } from './sessions/session-enqueue.js';
+import { MemorySessionStore } from './sessions/session-store.js';
 import type { RateLimitOptions } from './server/rate-limiter.js';
 import { resolveLeasePolicy } from './store/lease-policy.js';
 import { MemoryWorkStore } from './store/memory-store.js';
@@ -62,8 +64,13 @@ export interface ControlPlane {
   /** The environments created at start, keys included. */
   readonly environments: readonly EnvironmentRecord[];
   readonly store: WorkStore;
-  /** Enqueues a work item, in the first environment unless another is named. */
-  enqueue(input?: EnqueueInput, environmentId?: string): Promise<Work>;
+  /**
+   * Enqueues a work item, in the first environment unless another is named. A session item gets
+   * a simulated session; `session` scripts its agent (see the README's session simulator).
+   */
+  enqueue(input?: EnqueueInput & { readonly session?: SessionSpec }, environmentId?: string): Promise<Work>;
+  /** The transcript of a simulated session: its tool calls and the results received. Rejects for an unknown session. */
+  transcript(sessionId: string): Promise<SessionTranscript>;
   /** Answers waiting polls with `null`, stops the server, and closes the store it created. Idempotent. */
   close(): Promise<void>;
 }
@@ -96,10 +103,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         : checked.store;
   const adminKey = options.adminKey ?? newCredential(CREDENTIAL_PREFIXES.adminKey);
 
+  const sessions = new MemorySessionStore(() => clock.now());
   const server = buildServer({
     store,
     adminKey,
     clock,
+    sessions,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     maxWaitingPolls: options.maxWaitingPolls ?? DEFAULT_MAX_WAITING_POLLS,
     ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
@@ -126,7 +135,15 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     adminKey,
     environments,
     store,
-    enqueue: (input = {}, environmentId = firstEnvironmentId) => store.enqueue(environmentId, input),
+    enqueue: (input = {}, environmentId = firstEnvironmentId) => {
+      const { session, ...rest } = input;
+      return enqueueWithSession(store, sessions, environmentId, rest, session === undefined ? undefined : parseSessionSpec(session));
+    },
+    transcript: async (sessionId) => {
+      const session = sessions.get(sessionId);
+      if (session === undefined) throw new RangeError(`transcript: no session ${sessionId}`);
+      return session.transcript();
+    },
     close: () => {
       closing ??= (async () => {
         server.beginShutdown();

@@ -170,3 +170,40 @@ export {
 export { FatalPollError, isFatalPollError, fatalPollMessage } from './actors/poll-errors.js';
 export { SlotPool, type Slot, type SlotSource } from './actors/slot-pool.js';
 export { clockDelay$ } from './actors/clock-delay.js';
+export {
+  SessionsClient,
+  MAX_SKILL_ARCHIVE_BYTES,
+  type SessionsClientOptions,
+  type ListEventsParams,
+  type SessionEventStream,
+} from './api/sessions/sessions-client.js';
+export {
+  SessionSchema,
+  SessionEventSchema,
+  SessionEventsPageSchema,
+  SentEventsSchema,
+  SkillVersionSchema,
+  SESSION_STATUSES,
+  MAX_EVENTS_PAGE,
+  type Session,
+  type SessionSkill,
+  type SessionEvent,
+  type SessionEventsPage,
+  type SentEvents,
+  type SkillVersion,
+} from './api/sessions/session-wire.js';
+export { MalformedStreamEvent, type StreamedEvent } from './api/sessions/sse-events.js';
+export {
+  ScriptStepSchema,
+  ScriptSkillSchema,
+  SessionSpecSchema,
+  SessionTranscriptSchema,
+  TranscriptCallSchema,
+  MAX_SCRIPT_STEPS,
+  MAX_SCRIPT_SKILLS,
+  type ScriptStep,
+  type ScriptSkill,
+  type SessionSpec,
+  type SessionTranscript,
+  type TranscriptCall,
+} from './api/sessions/session-script.js';

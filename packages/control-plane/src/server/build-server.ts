@@ -15,6 +15,8 @@ import { PollGate } from './poll-gate.js';
 import { addProbeRoutes } from './probe-routes.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limiter.js';
 import { addWorkRoutes } from './work-routes.js';
+import { addSessionRoutes, OpenStreams } from '../sessions/session-routes.js';
+import type { MemorySessionStore } from '../sessions/session-store.js';
 
 /** Where and how much the server logs (pino, through fastify). Credentials headers are always redacted. */
 export interface LoggerOptions {
@@ -33,12 +35,16 @@ export interface ServerOptions {
   readonly logger?: false | LoggerOptions;
   readonly maxWaitingPolls: number;
   readonly rateLimit?: RateLimitOptions;
+  /** The session simulator's sessions. */
+  readonly sessions: MemorySessionStore;
+  /** The keep-alive interval of event streams; default 15 s. */
+  readonly streamPingMs?: number;
 }
 
 /** A built server, not yet listening. */
 export interface ControlPlaneServer {
   readonly app: FastifyInstance;
-  /** Refuses new requests (503) and answers every waiting long poll with `null` now. */
+  /** Refuses new requests (503), answers every waiting long poll with `null` and ends every event stream now. */
   beginShutdown(): void;
 }
 
@@ -85,7 +91,9 @@ export function buildServer(options: ServerOptions): ControlPlaneServer {
     rateLimiter: options.rateLimit === undefined ? undefined : new RateLimiter(options.rateLimit, options.clock),
   };
   addEnvironmentRoutes(kit);
-  addWorkRoutes(kit, polls);
+  addWorkRoutes(kit, polls, options.sessions);
+  const streams = new OpenStreams();
+  addSessionRoutes(kit, { sessions: options.sessions, streams, ...(options.streamPingMs === undefined ? {} : { pingMs: options.streamPingMs }) });
   addProbeRoutes(app, options.store, metrics);
 
   return {
@@ -93,6 +101,8 @@ export function buildServer(options: ServerOptions): ControlPlaneServer {
     beginShutdown: () => {
       shuttingDown = true;
       polls.abortAll();
+      // An open stream would hold the server's close until its client hangs up.
+      streams.endAll();
     },
   };
 }

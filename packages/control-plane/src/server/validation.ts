@@ -78,9 +78,10 @@ export function parseUpdateBody(body: unknown): MetadataPatch {
 }
 
 /** Enqueue's body (local extension): `{data?: {type, id?}, metadata?}`; an absent body enqueues a session. */
-export function parseEnqueueBody(body: unknown): EnqueueInput {
-  if (body === undefined) return {};
-  const object = jsonObject(body, 'body', ['data', 'metadata']);
+/** Enqueue's body (local extension): `{data?, metadata?, session?}`; `session` is returned as sent, for the simulator to check. */
+export function parseEnqueueBody(body: unknown): { input: EnqueueInput; session: unknown } {
+  if (body === undefined) return { input: {}, session: undefined };
+  const object = jsonObject(body, 'body', ['data', 'metadata', 'session']);
   const input: { data?: NonNullable<EnqueueInput['data']>; metadata?: Metadata } = {};
   if (object['data'] !== undefined) {
     const data = jsonObject(object['data'], 'data', ['type', 'id']);
@@ -99,7 +100,7 @@ export function parseEnqueueBody(body: unknown): EnqueueInput {
     }
     input.metadata = metadata as Metadata;
   }
-  return input;
+  return { input, session: object['session'] };
 }
 
 /** Create-environment's body (local extension): `{name, config?: {type: "self_hosted"}}`. */

@@ -6,6 +6,8 @@ import type { FastifyReply } from 'fastify';
 import { LIST_LIMITS, POLL_LIMITS } from '@envworker/core';
 import { ApiError } from './api-error.js';
 import type { AccessRule } from './auth.js';
+import { enqueueWithSession, parseSessionSpec } from '../sessions/session-enqueue.js';
+import type { MemorySessionStore } from '../sessions/session-store.js';
 import type { PollGate } from './poll-gate.js';
 import { addApiRoute, type RouteKit } from './route-context.js';
 import {
@@ -40,7 +42,7 @@ const listQuery = {
   page: stringParameter(1024),
 };
 
-export function addWorkRoutes(kit: RouteKit, polls: PollGate): void {
+export function addWorkRoutes(kit: RouteKit, polls: PollGate, sessions: MemorySessionStore): void {
   const { store } = kit;
 
   addApiRoute(kit, {
@@ -101,7 +103,9 @@ export function addWorkRoutes(kit: RouteKit, polls: PollGate): void {
     access: ADMIN_ONLY,
     query: {},
     handler: async ({ request, reply, environmentId }) => {
-      const work = await store.enqueue(environmentId, parseEnqueueBody(request.body));
+      const { input, session } = parseEnqueueBody(request.body);
+      const spec = session === undefined ? undefined : parseSessionSpec(session);
+      const work = await enqueueWithSession(store, sessions, environmentId, input, spec);
       reply.code(201);
       return work;
     },

@@ -2,6 +2,7 @@
  * The parameters of the `WorkClient` calls and their checks (contract §5). The server checks them
  * too; checking here first turns a programming error into a clear local error before any I/O.
  */
+import type { SessionSpec } from './sessions/session-script.js';
 import { METADATA_LIMITS, NO_HEARTBEAT, POLL_LIMITS, LIST_LIMITS, TimestampSchema } from './wire.js';
 import type { Metadata, MetadataPatch } from './wire.js';
 import { requireBoolean, requireHeaderToken, requireInteger, requirePlainObject, requireString } from './validate.js';
@@ -50,6 +51,8 @@ export interface EnqueueParams {
   data?: { type: 'session' | 'healthcheck'; id?: string | undefined } | undefined;
   /** Initial metadata. */
   metadata?: Metadata | undefined;
+  /** Local control plane: the scripted agent of the item's session (checked by the server, which names the bad field). */
+  session?: SessionSpec | undefined;
 }
 
 /** Parameters of `createEnvironment` (local control plane). */
@@ -121,7 +124,7 @@ export function updateBody(patch: MetadataPatch): string {
 
 export function enqueueBody(params: EnqueueParams): string {
   requirePlainObject(params, 'enqueue params');
-  const body: { data?: { type: string; id?: string }; metadata?: Metadata } = {};
+  const body: { data?: { type: string; id?: string }; metadata?: Metadata; session?: SessionSpec } = {};
   if (params.data !== undefined) {
     const data = requirePlainObject(params.data, 'data');
     if (data['type'] !== 'session' && data['type'] !== 'healthcheck') {
@@ -144,6 +147,7 @@ export function enqueueBody(params: EnqueueParams): string {
     }
     body.metadata = params.metadata;
   }
+  if (params.session !== undefined) body.session = requirePlainObject(params.session, 'session') as SessionSpec;
   return JSON.stringify(body);
 }
 
