@@ -2,12 +2,14 @@
 # The on-work script of the sandbox-per-session example: run once per work item by the handover
 # poller (src/handover-poller.ts), with the item's `--on-work` variables in the environment and
 # its JSON on standard input. It starts one container for the item (one session, one sandbox)
-# whose entrypoint is `envworker run`: inside it, `run` holds the item's lease (the poller that
-# claimed and acked the item does not) while the session's command runs, and stops the item when
-# the command ends.
+# whose entrypoint is `envworker run` with no command: inside it, `run` holds the item's lease (the
+# poller that claimed and acked the item does not) while it serves the item's agent session itself
+# in /workspace (the agent toolset: bash, read, write, edit, glob, grep), and stops the item once
+# the session's turn ended and it stayed idle for --max-idle.
 #
 # The container gets every ANTHROPIC_* variable, the secret included: it is this item's own
-# sandbox, and the item's sessions token is the credential `run` heartbeats with. The repository is
+# sandbox, and the item's sessions token is the credential `run` heartbeats and serves the session
+# with. The repository is
 # mounted read-only at /envworker for the CLI (its sources and node_modules). --network host: the
 # local control plane listens on the host's 127.0.0.1.
 set -eu
@@ -21,13 +23,6 @@ exec docker run --rm -i --network host \
   -e ANTHROPIC_WORK_ID -e ANTHROPIC_ENVIRONMENT_ID -e ANTHROPIC_SESSION_ID \
   -e ANTHROPIC_ENVIRONMENT_KEY -e ANTHROPIC_BASE_URL -e ANTHROPIC_WORK_SECRET \
   -v "$ENVWORKER_REPO:/envworker:ro" \
+  -w /workspace \
   "$image" \
-  node /envworker/packages/cli/bin/envworker.js run --log-format text -- sh -c '
-    read -r item || true
-    echo "session $ANTHROPIC_SESSION_ID: in a container whose pid 1 is $(cat /proc/1/comm), work item of ${#item} bytes"
-    for step in 1 2 3; do
-      echo "session $ANTHROPIC_SESSION_ID: step $step/3"
-      sleep 0.3
-    done
-    echo "session $ANTHROPIC_SESSION_ID: done"
-  '
+  node /envworker/packages/cli/bin/envworker.js run --log-format text --max-idle 500ms

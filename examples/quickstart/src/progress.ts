@@ -1,11 +1,13 @@
 /**
  * How the quickstart shows a run while it goes: on a terminal, the `envworker` CLI's own live view
- * (slots, items with state and age, outcome counters, heartbeat latency, the latest log lines);
- * elsewhere (a pipe, CI), plain progress lines: each item's start and end, and every line its
- * sandbox printed.
+ * (slots, items with state and age and each session's latest tool call, outcome counters,
+ * heartbeat latency, the latest log lines); elsewhere (a pipe, CI), plain progress lines: each
+ * item's start and end, and each tool call as it ends.
  */
-import { compactLogLine, LogPanel, renderView, startLiveView, type LiveView, type ViewModel } from '@envworker/cli';
+import { activityText, compactLogLine, LogPanel, renderView, startLiveView, ToolActivity, type LiveView, type ViewModel } from '@envworker/cli';
 import { systemClock, type Worker, type WorkerEvent } from '@envworker/core';
+import type { ToolCallRecord } from '@envworker/runtime-session';
+import type { Observable } from 'rxjs';
 
 /** Where the run's progress goes. */
 export interface Progress {
@@ -15,8 +17,8 @@ export interface Progress {
   event(event: WorkerEvent): void;
   /** An announcement of the quickstart's own (the operator's stop, say). */
   say(text: string): void;
-  /** Starts showing the worker (the live view draws from its `status()`). */
-  start(worker: Worker): void;
+  /** Starts showing the worker (the live view draws from its `status()`) and its sessions' tool calls. */
+  start(worker: Worker, toolCalls$: Observable<ToolCallRecord>): void;
   /** Ends the display (the live view leaves its last frame). */
   stop(): void;
 }
@@ -25,27 +27,6 @@ export interface Progress {
 export interface Connection {
   readonly baseUrl: string;
   readonly environmentId: string;
-}
-
-/** A line printed by an item's sandbox, as the worker logs it (`sandbox_stream`, under `work_id`). */
-export interface SandboxLine {
-  readonly workId: string;
-  readonly text: string;
-}
-
-/** The sandbox line in one JSON log line of the worker, or `null` for any other line. */
-export function sandboxLine(line: string): SandboxLine | null {
-  let record: unknown;
-  try {
-    record = JSON.parse(line);
-  } catch {
-    return null;
-  }
-  if (typeof record !== 'object' || record === null) return null;
-  const fields = record as Record<string, unknown>;
-  const { sandbox_stream: stream, work_id: workId, msg } = fields;
-  if (typeof stream !== 'string' || typeof workId !== 'string' || typeof msg !== 'string') return null;
-  return { workId, text: msg };
 }
 
 /** The level of a JSON log line (pino numbers: 40 warn, 50 error), 0 if it has none. */
@@ -63,11 +44,11 @@ const WARN = 40;
 /** Plain lines through `print`. `total` is the number of items, for the `[n/total]` counter. */
 export function plainProgress(print: (line: string) => void, total: number): Progress {
   let ended = 0;
+  const calls = new Map<string, number>();
+  let subscription: { unsubscribe(): void } | null = null;
   return {
     log(line) {
-      const fromSandbox = sandboxLine(line);
-      if (fromSandbox !== null) print(`  ${fromSandbox.workId} | ${fromSandbox.text}`);
-      else if (levelOf(line) >= WARN) print(compactLogLine(line));
+      if (levelOf(line) >= WARN) print(compactLogLine(line));
     },
     event(event) {
       if (event.type === 'started') print(`started  ${event.work_id} (session ${event.session_id ?? '-'}) in sandbox ${event.sandbox_id}`);
@@ -78,8 +59,16 @@ export function plainProgress(print: (line: string) => void, total: number): Pro
       }
     },
     say: print,
-    start() {},
-    stop() {},
+    start(_worker, toolCalls$) {
+      subscription = toolCalls$.subscribe((call) => {
+        const count = (calls.get(call.workId) ?? 0) + 1;
+        calls.set(call.workId, count);
+        print(`  ${call.workId} | ${activityText({ calls: count, last: call })}`);
+      });
+    },
+    stop() {
+      subscription?.unsubscribe();
+    },
   };
 }
 
@@ -95,6 +84,7 @@ export function liveProgress(stream: NodeJS.WriteStream, connection: Connection)
   let lastAnswerAt: number | null = null;
   let notice: string | null = null;
   let view: LiveView | null = null;
+  let activity: ToolActivity | null = null;
 
   const latency = (): ViewModel['controlPlane']['latency'] => {
     const count = latencies.length;
@@ -115,17 +105,21 @@ export function liveProgress(stream: NodeJS.WriteStream, connection: Connection)
     say(text) {
       notice = text;
     },
-    start(worker) {
+    start(worker, toolCalls$) {
+      const tools = new ToolActivity(toolCalls$);
+      activity = tools;
       view = startLiveView(stream, (width) => {
         const now = systemClock.now();
+        const status = worker.status();
         return renderView({
-          status: worker.status(),
+          status,
           now,
-          runtime: 'process',
+          runtime: 'session',
           baseUrl: connection.baseUrl,
           environmentId: connection.environmentId,
           controlPlane: { lastAnswerAgoMs: lastAnswerAt === null ? null : now - lastAnswerAt, latency: latency() },
           notice,
+          activity: tools.snapshot(status.items.map((item) => item.workId)),
           logLines: panel.lines(),
           width,
         });
@@ -134,6 +128,7 @@ export function liveProgress(stream: NodeJS.WriteStream, connection: Connection)
     stop() {
       view?.stop();
       view = null;
+      activity?.stop();
     },
   };
 }

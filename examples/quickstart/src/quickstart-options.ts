@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 export interface QuickstartOptions {
   /** Work items to enqueue and serve. */
   readonly items: number;
-  /** Sandboxes at once. */
+  /** Sessions at once. */
   readonly concurrency: number;
   /** The whole run must end within this long, else it stops everything and exits 1. */
   readonly deadlineMs: number;
@@ -18,13 +18,14 @@ export interface QuickstartOptions {
 
 export const USAGE = `Usage: pnpm quickstart [flags]
 
-Starts a local control plane, enqueues work items, and serves them with a worker that runs the
-sample program sandbox/count-words.mjs for each one (process runtime). On the way an operator
-stops one item gracefully. Ends with a summary; exit 0 when every item ended as expected.
+Starts a local control plane with its session simulator, enqueues work items whose scripted
+agents call the agent toolset (write, bash, edit, read, glob, grep), and serves their sessions
+with a worker (session runtime). On the way an operator stops one item mid bash call. Ends with
+a summary of outcomes and tool results; exit 0 when everything went as expected.
 
 Flags:
   --items <n>         items to enqueue and serve, 1-500 (default 20)
-  --concurrency <n>   items at once, 1-32 (default 4)
+  --concurrency <n>   sessions served at once, 1-32 (default 4)
   --deadline <s>      give up (stop everything, exit 1) after this many seconds, 10-3600 (default 120)
   --no-live           plain progress lines even on a terminal
   --help              print this help

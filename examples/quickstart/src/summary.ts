@@ -1,9 +1,20 @@
 /**
- * The quickstart's closing summary: items by outcome, the claim-to-start latency (from each
- * item's `claimed` event to its `started` event, both on the worker's clock), the total time, and
- * whether every item ended as expected.
+ * The quickstart's closing summary: items by outcome, the tool results the control plane's session
+ * simulator recorded (per tool: calls, errors, and any result that differs from what the script
+ * expects), the claim-to-start latency (from each item's `claimed` event to its `started` event,
+ * both on the worker's clock), the total time, and whether everything went as expected.
  */
 import type { WorkItemOutcome } from '@envworker/core';
+
+/** One tool call as the simulator recorded it, with what its script expected. */
+export interface RecordedCall {
+  readonly workId: string;
+  readonly name: string;
+  /** The result's text; `null`: no result was received. */
+  readonly text: string | null;
+  readonly isError: boolean;
+  readonly expected: RegExp | null;
+}
 
 /** What the summary is made of. */
 export interface RunResult {
@@ -11,11 +22,11 @@ export interface RunResult {
   readonly outcomes: ReadonlyMap<string, WorkItemOutcome | null>;
   /** The outcome each item should have ended with. */
   readonly expected: ReadonlyMap<string, WorkItemOutcome>;
+  /** Every tool call of every session, in order. */
+  readonly calls: readonly RecordedCall[];
   /** Claim-to-start latencies, ms, one per started item. */
   readonly claimToStartMs: readonly number[];
   readonly totalMs: number;
-  /** Whether the stopped item's program said it trapped the SIGTERM. */
-  readonly stoppedItemSaidSigterm: boolean;
 }
 
 /**
@@ -29,15 +40,17 @@ export function percentile(values: readonly number[], p: number): number | null 
   return sorted[Math.ceil((p / 100) * sorted.length) - 1] as number;
 }
 
-/** Items whose outcome differs from the expected one, as `work_…: got x, expected y`. */
+/** Items whose outcome differs from the expected one, and results that differ from their script's. */
 export function unexpected(result: RunResult): string[] {
   const problems: string[] = [];
   for (const [workId, want] of result.expected) {
     const got = result.outcomes.get(workId) ?? null;
     if (got !== want) problems.push(`${workId}: ${got ?? 'did not end'}, expected ${want}`);
   }
-  if (!result.stoppedItemSaidSigterm && [...result.expected.values()].includes('stopped_by_control_plane')) {
-    problems.push('the stopped item never said it received SIGTERM');
+  for (const call of result.calls) {
+    if (call.expected === null) problems.push(`${call.workId}: an unexpected ${call.name} call`);
+    else if (call.text === null) problems.push(`${call.workId}: ${call.name} got no result`);
+    else if (!call.expected.test(call.text)) problems.push(`${call.workId}: ${call.name} answered ${JSON.stringify(call.text.slice(0, 80))}`);
   }
   return problems;
 }
@@ -60,8 +73,26 @@ export function summaryLines(result: RunResult): string[] {
     'summary',
     `  ${'outcome'.padEnd(width)}  items`,
     ...rows.map(([key, count]) => `  ${key.padEnd(width)}  ${count.padStart(5)}`),
+    '  tool results received by the session simulator',
+    ...toolLines(result.calls),
     `  ${'claim → start'.padEnd(width)}  ${latency}`,
     `  ${'total time'.padEnd(width)}  ${(result.totalMs / 1000).toFixed(1)} s`,
-    problems.length === 0 ? 'result: every item ended as expected' : `result: NOT as expected: ${problems.join('; ')}`,
+    problems.length === 0 ? 'result: every item ended as expected, every tool result as its script expects' : `result: NOT as expected: ${problems.join('; ')}`,
   ];
+}
+
+/** `tool  calls  errors  as expected`, one line per tool, then each error result once. */
+function toolLines(calls: readonly RecordedCall[]): string[] {
+  const tools = [...new Set(calls.map((call) => call.name))];
+  const rows = tools.map((name) => {
+    const ofTool = calls.filter((call) => call.name === name);
+    const errors = ofTool.filter((call) => call.isError).length;
+    const asExpected = ofTool.filter((call) => call.text !== null && call.expected?.test(call.text) === true).length;
+    return [name, String(ofTool.length), String(errors), String(asExpected)];
+  });
+  const header = ['tool', 'calls', 'errors', 'as expected'];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] as string).length)));
+  const line = (cells: readonly string[]): string => `    ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[0] as number) : cell.padStart(widths[column] as number))).join('  ')}`;
+  const errors = calls.filter((call) => call.isError && call.text !== null).map((call) => `    error result of ${call.workId}'s ${call.name}: ${call.text as string}`);
+  return [line(header), ...rows.map(line), ...errors];
 }

@@ -1,6 +1,7 @@
 /**
  * The quickstart end to end, exactly as the README runs it: the root `quickstart` script as a real
- * process with no terminal (so plain progress lines), a real control plane, real sandbox processes.
+ * process with no terminal (so plain progress lines), a real control plane with its session
+ * simulator, real sessions served by the session runtime, real bash shells and files.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-/** The whole run (20 items, 4 at a time, ~1.2 s each) takes about 10 s. */
+/** The whole run (20 sessions, 4 at a time, well under a second each) takes about 5 s. */
 const DEADLINE_MS = 50_000;
 
 /** The root `quickstart` script's argv, with `node` replaced by this Node binary. */
@@ -47,7 +48,7 @@ function runQuickstart(args: readonly string[]): Promise<Run> {
 }
 
 describe('pnpm quickstart', () => {
-  it('serves 20 items, 19 completed and 1 stopped gracefully by the operator, prints the summary and exits 0', async () => {
+  it('serves 20 scripted sessions, 19 completed and 1 stopped by the operator mid bash call, checks every tool result and exits 0', async () => {
     const run = await runQuickstart([]);
     expect(run.code, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`).toBe(0);
     const lines = run.stdout.split('\n');
@@ -55,19 +56,23 @@ describe('pnpm quickstart', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}completed +19$/));
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}stopped_by_control_plane +1$/));
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}total +20$/));
+    // The simulator received every result the scripts expect: one call of each tool per session, the stopped bash as an error.
+    for (const tool of ['write', 'edit', 'read', 'glob', 'grep']) expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^ {4}${tool} +19 +0 +19$`)));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {4}bash +20 +1 +20$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {4}error result of work_\w+'s bash: bash: cancelled: the work item is being stopped$/));
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}claim → start +p50 \d+ ms, p95 \d+ ms \(20 items\)$/));
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}total time +\d+\.\d s$/));
-    expect(lines).toContain('result: every item ended as expected');
+    expect(lines).toContain('result: every item ended as expected, every tool result as its script expects');
 
-    // Plain progress (no terminal): every item's start and end, and its sandbox's own lines.
+    // Plain progress (no terminal): every item's start and end, and each tool call as it ended.
     expect(lines.filter((line) => line.startsWith('started  work_'))).toHaveLength(20);
     expect(lines.filter((line) => /^stopped  work_\w+: completed \(exit 0,/.test(line))).toHaveLength(19);
     const stopped = lines.find((line) => /^stopped  work_\w+: stopped_by_control_plane/.test(line));
     const stoppedId = /work_\w+/.exec(stopped ?? '')?.[0];
     expect(stoppedId).toBeDefined();
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^operator: stop \\{force: false\\} sent for ${stoppedId}`)));
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^ {2}${stoppedId} \\| SIGTERM received: stopping gracefully`)));
-    expect(lines).toContainEqual(expect.stringMatching(/^ {2}work_\w+ \| session sesn_\w+: done, \d+ words/));
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^operator: stop \\{force: false\\} sent for ${stoppedId} during its bash call`)));
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^ {2}${stoppedId} \\| #1 bash cancelled \\d+ms$`)));
+    expect(lines.filter((line) => /^ {2}work_\w+ \| #6 grep ok \d+ms$/.test(line))).toHaveLength(19);
     // The credentials stay out of the output.
     expect(run.stdout).not.toMatch(/\bek_\w{20,}|\bwst_\w{20,}|\badm_\w{20,}/);
   }, DEADLINE_MS + 5_000);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { WorkItemOutcome } from '@envworker/core';
-import { percentile, summaryLines, unexpected, type RunResult } from '../src/summary.js';
+import { percentile, summaryLines, unexpected, type RecordedCall, type RunResult } from '../src/summary.js';
 
 describe('percentile', () => {
   it('is the smallest value with at least p % of the values at or below it (nearest rank)', () => {
@@ -24,21 +24,27 @@ describe('percentile', () => {
   });
 });
 
-function result(outcomes: [string, WorkItemOutcome | null][], saidSigterm = true): RunResult {
+const CALLS: RecordedCall[] = [
+  { workId: 'work_a', name: 'write', text: 'wrote 6 bytes to notes.txt', isError: false, expected: /^wrote 6 bytes/ },
+  { workId: 'work_a', name: 'bash', text: '2', isError: false, expected: /^2$/ },
+  { workId: 'work_b', name: 'bash', text: 'bash: cancelled: the work item is being stopped', isError: true, expected: /^bash: cancelled: / },
+];
+
+function result(outcomes: [string, WorkItemOutcome | null][], calls: RecordedCall[] = CALLS): RunResult {
   return {
     outcomes: new Map(outcomes),
     expected: new Map([
       ['work_a', 'completed'],
       ['work_b', 'stopped_by_control_plane'],
     ]),
+    calls,
     claimToStartMs: [10, 20, 30],
     totalMs: 4_240,
-    stoppedItemSaidSigterm: saidSigterm,
   };
 }
 
 describe('summary', () => {
-  it('counts items by outcome, shows the latency and total time, and says the run was as expected', () => {
+  it('counts items by outcome and tool results by tool, shows the latency and total time, and says the run was as expected', () => {
     const run = result([
       ['work_a', 'completed'],
       ['work_b', 'stopped_by_control_plane'],
@@ -50,24 +56,35 @@ describe('summary', () => {
       '  completed                     1',
       '  stopped_by_control_plane      1',
       '  total                         2',
+      '  tool results received by the session simulator',
+      '    tool   calls  errors  as expected',
+      '    write      1       0            1',
+      '    bash       2       1            2',
+      "    error result of work_b's bash: bash: cancelled: the work item is being stopped",
       '  claim → start             p50 20 ms, p95 30 ms (3 items)',
       '  total time                4.2 s',
-      'result: every item ended as expected',
+      'result: every item ended as expected, every tool result as its script expects',
     ]);
   });
 
-  it('names every item that ended otherwise, or not at all, and a stop the program did not report', () => {
+  it('names every item that ended otherwise or not at all, and every result that differs from its script', () => {
     const run = result(
       [
         ['work_a', 'failed'],
         ['work_b', null],
       ],
-      false,
+      [
+        { workId: 'work_a', name: 'bash', text: '3', isError: false, expected: /^2$/ },
+        { workId: 'work_a', name: 'read', text: null, isError: false, expected: /^x$/ },
+        { workId: 'work_b', name: 'grep', text: 'no matches', isError: false, expected: null },
+      ],
     );
     expect(unexpected(run)).toEqual([
       'work_a: failed, expected completed',
       'work_b: did not end, expected stopped_by_control_plane',
-      'the stopped item never said it received SIGTERM',
+      'work_a: bash answered "3"',
+      'work_a: read got no result',
+      'work_b: an unexpected grep call',
     ]);
     expect(summaryLines(run).at(-1)).toMatch(/^result: NOT as expected: work_a: failed/);
   });

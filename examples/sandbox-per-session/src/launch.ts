@@ -5,17 +5,19 @@
  * 1. A local control plane (`startControlPlane`) with `--items` items in its queue.
  * 2. A handover poller (`src/handover-poller.ts`, in the style of `ant beta:worker poll --on-work`):
  *    it polls, acks and runs `on-work.sh` per item, `--concurrency` at once, and never heartbeats.
- * 3. `on-work.sh` runs `docker run … node /envworker/packages/cli/bin/envworker.js run -- sh -c …`:
- *    inside the container `envworker run` holds the lease while the session's command runs, then
- *    stops the item.
- * 4. Once every script has ended: the items as the operator sees them (`list`, `stats`), and a
- *    summary. Exit 0 when every item was served and stopped by its `envworker run`, 1 otherwise,
- *    2 for a bad flag or when Docker or the image is missing.
+ * 3. `on-work.sh` runs `docker run … node /envworker/packages/cli/bin/envworker.js run`: inside
+ *    the container `envworker run`, with no command, holds the lease while it serves the item's
+ *    agent session itself (each item's scripted agent calls bash, write, read and glob in the
+ *    container's /workspace), then stops the item.
+ * 4. Once every script has ended: the items as the operator sees them (`list`, `stats`), the tool
+ *    results the control plane's session simulator received, and a summary. Exit 0 when every
+ *    item was served and stopped by its `envworker run` with every result as its script expects,
+ *    1 otherwise, 2 for a bad flag or when Docker or the image is missing.
  *
  *   pnpm --filter @envworker/example-sandbox-per-session start -- --items 6 --concurrency 3
  */
 import { fileURLToPath } from 'node:url';
-import { WorkClient, type Work } from '@envworker/core';
+import { WorkClient, type ScriptStep, type Work } from '@envworker/core';
 import { startControlPlane } from '@envworker/control-plane';
 import { dockerUnavailableReason } from './docker-check.js';
 import { startHandoverPoller } from './handover-poller.js';
@@ -33,8 +35,27 @@ const print = (line: string): void => {
 
 /** What happened to one item, as the launcher saw it. */
 interface ItemRecord {
+  readonly sessionId: string;
   exitCode: number | null | undefined;
   runStoppedIt: boolean;
+}
+
+/** The scripted agent of item `n`: four calls in the container, and the result each must get. */
+function sessionScript(n: number): { script: ScriptStep[]; expected: RegExp[] } {
+  return {
+    script: [
+      { tool: 'bash', input: { command: `echo "item ${n}: pid 1 is $(cat /proc/1/comm), cwd $(pwd)"` } },
+      { tool: 'write', input: { file_path: 'notes.txt', content: `written in the container of item ${n}\n` } },
+      { tool: 'read', input: { file_path: 'notes.txt' } },
+      { tool: 'glob', input: { pattern: '*.txt' } },
+    ],
+    expected: [
+      new RegExp(`^item ${n}: pid 1 is node, cwd /workspace$`),
+      /^wrote \d+ bytes to notes\.txt$/,
+      new RegExp(`^written in the container of item ${n}\n$`),
+      /^\/workspace\/notes\.txt$/,
+    ],
+  };
 }
 
 /** Host variables the on-work script needs: PATH for docker, and where the docker daemon is. */
@@ -59,9 +80,12 @@ async function main(options: LaunchOptions): Promise<number> {
   if (environment === undefined) throw new Error('the local control plane has no environment');
   const operator = new WorkClient({ baseUrl: controlPlane.url, environmentId: environment.id, apiKey: controlPlane.adminKey });
   const records = new Map<string, ItemRecord>();
+  const expected = new Map<string, RegExp[]>();
   for (let n = 0; n < options.items; n += 1) {
-    const work = await controlPlane.enqueue({ metadata: { n: String(n) } });
-    records.set(work.id, { exitCode: undefined, runStoppedIt: false });
+    const { script, expected: results } = sessionScript(n);
+    const work = await controlPlane.enqueue({ metadata: { n: String(n) }, session: { script } });
+    records.set(work.id, { sessionId: work.data.id, exitCode: undefined, runStoppedIt: false });
+    expected.set(work.id, results);
   }
   print(`launch: control plane ${controlPlane.url}, environment ${environment.id}; enqueued ${options.items} items`);
   print(`launch: handover poller, ${options.concurrency} containers at a time, image ${options.image}`);
@@ -104,6 +128,7 @@ async function main(options: LaunchOptions): Promise<number> {
   let items: Work[] = [];
   let depth = -1;
   let cut: string | null;
+  const results = new Map<string, string[]>();
   try {
     cut = await Promise.race([everyScriptEnded.then(() => null), cutShort]);
     await poller.shutdown(cut === null ? 'drain' : 'stop');
@@ -111,6 +136,13 @@ async function main(options: LaunchOptions): Promise<number> {
     for await (const work of operator.listAll()) items.push(work);
     items = items.filter((work) => records.has(work.id));
     depth = (await operator.stats()).depth;
+    for (const [workId, record] of records) {
+      const transcript = await controlPlane.transcript(record.sessionId);
+      results.set(
+        workId,
+        transcript.calls.map((call) => (call.result === null ? '(no result)' : call.result.content.map((block) => (block.type === 'text' ? block.text : `[${block.type}]`)).join(''))),
+      );
+    }
   } finally {
     clearTimeout(timer);
     await operator.close();
@@ -125,12 +157,17 @@ async function main(options: LaunchOptions): Promise<number> {
     // The handover poller never heartbeats: an item that reached `active` (started_at set) had its
     // lease held by the `envworker run` in its container, and that run logged the stop it made.
     const held = work.started_at !== null;
-    const ok = work.state === 'stopped' && held && record.runStoppedIt && record.exitCode === 0;
+    const want = expected.get(work.id) ?? [];
+    const got = results.get(work.id) ?? [];
+    const asExpected = got.length === want.length && want.every((pattern, index) => pattern.test(got[index] ?? ''));
+    const ok = work.state === 'stopped' && held && record.runStoppedIt && record.exitCode === 0 && asExpected;
     if (ok) good += 1;
     print(
       `  ${work.id}  ${work.state.padEnd(8)}  active at ${work.started_at ?? '-'}  stopped at ${work.stopped_at ?? '-'}  ` +
-        `on-work exit ${record.exitCode ?? '-'}  lease held and item stopped by envworker run: ${held && record.runStoppedIt ? 'yes' : 'no'}`,
+        `on-work exit ${record.exitCode ?? '-'}  lease held and item stopped by envworker run: ${held && record.runStoppedIt ? 'yes' : 'no'}  ` +
+        `tool results as scripted: ${got.filter((text, index) => want[index]?.test(text) === true).length}/${want.length}`,
     );
+    for (const text of got) print(`    result: ${JSON.stringify(text)}`);
   }
   print(`  ${good}/${records.size} items served in their own container and stopped by their holder; queue depth ${depth}; ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
   return cut === null && good === records.size && items.length === records.size ? 0 : 1;

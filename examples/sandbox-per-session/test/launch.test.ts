@@ -49,25 +49,28 @@ function runLauncher(args: readonly string[]): Promise<{ code: number | null; st
 }
 
 describe.runIf(reason === null)('the sandbox-per-session launcher (Docker)', () => {
-  it('serves every item in its own container, where envworker run holds the lease and stops the item; exit 0', async () => {
+  it("serves every item's session in its own container, where envworker run holds the lease, runs the tool calls and stops the item; exit 0", async () => {
     const run = await runLauncher(['--items', '4', '--concurrency', '2']);
     expect(run.code, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`).toBe(0);
     const lines = run.stdout.split('\n');
     const handedOver = lines.map((line) => /^handed over (work_\w+) \(session (sesn_\w+)\)/.exec(line)).filter((match) => match !== null);
     expect(handedOver).toHaveLength(4);
-    for (const [, workId, sessionId] of handedOver) {
-      // The session's command ran inside the container, under `envworker run` (node is its pid 1)…
-      expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^ {2}${workId} \\| session ${sessionId}: in a container whose pid 1 is node, work item of \\d+ bytes$`)));
-      expect(lines).toContain(`  ${workId} | session ${sessionId}: done`);
-      // …which held its lease (the item reached active: the handover poller never heartbeats) and stopped it.
+    for (const [, workId] of handedOver) {
+      // `envworker run` served the session inside the container (node is its pid 1, the tools ran in /workspace)…
+      expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^ {2}${workId} \\| \\[[\\d:.]+\\] INFO: serving the session`)));
+      // …held its lease (the item reached active: the handover poller never heartbeats) and stopped it.
       expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^ {2}${workId} \\| \\[[\\d:.]+\\] INFO: stopped the work item$`)));
       expect(lines).toContain(`on-work.sh for ${workId} exited 0`);
       expect(lines).toContainEqual(
         expect.stringMatching(
-          new RegExp(`^ {2}${workId} {2}stopped {3}active at \\S+Z {2}stopped at \\S+Z {2}on-work exit 0 {2}lease held and item stopped by envworker run: yes$`),
+          new RegExp(
+            `^ {2}${workId} {2}stopped {3}active at \\S+Z {2}stopped at \\S+Z {2}on-work exit 0 {2}lease held and item stopped by envworker run: yes {2}tool results as scripted: 4/4$`,
+          ),
         ),
       );
     }
+    // The simulator received each result as the script expects: the bash call saw the container.
+    expect(lines.filter((line) => /^ {4}result: "item \d: pid 1 is node, cwd \/workspace"$/.test(line))).toHaveLength(4);
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}4\/4 items served in their own container and stopped by their holder; queue depth 0; /));
   }, DEADLINE_MS + 5_000);
 });

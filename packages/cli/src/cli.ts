@@ -4,6 +4,7 @@
  * for a bad command line, configuration, credential or an unreachable control plane, exit 1 for
  * anything else; a stack trace only at `--log-level debug`.
  */
+import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import type { CliContext } from './cli-context.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine } from './cli-error.js';
@@ -22,6 +23,7 @@ import {
   updateAction,
 } from './commands/operator-commands.js';
 import { runPoll } from './commands/poll-command.js';
+import { loadSessionScript, showSession } from './commands/session-commands.js';
 import { runConfig, runItem } from './commands/run-command.js';
 import type { OptionSpec } from './config/option-spec.js';
 import { resolvePollConfig } from './config/poll-config.js';
@@ -30,7 +32,7 @@ import { resolveOptions, type OptionTable } from './config/resolve-options.js';
 import { RUN_OPTIONS, WORK_SECRET_VARIABLE } from './config/run-options.js';
 import { VERSION } from './version.js';
 
-const COMMANDS = ['poll', 'run', 'control-plane', 'enqueue', 'stats', 'list', 'get', 'stop', 'update'] as const;
+const COMMANDS = ['poll', 'run', 'control-plane', 'enqueue', 'stats', 'list', 'get', 'stop', 'update', 'session'] as const;
 
 /**
  * Runs the CLI with `argv` (the arguments after the program name); resolves with the exit
@@ -83,18 +85,19 @@ function buildProgram(context: CliContext, setStatus: (code: number) => void): C
       setStatus(await runPoll(config, context));
     });
 
-  addOptions(subcommand('run', 'serve one claimed work item from the ANTHROPIC_* variables while a command runs'), RUN_OPTIONS)
-    .usage('[options] -- <command…>')
+  addOptions(subcommand('run', 'serve one claimed work item from the ANTHROPIC_* variables: its session, or a command'), RUN_OPTIONS)
+    .usage('[options] [-- <command…>]')
     .description(
-      `Holds the lease of an item someone else claimed while <command> runs, stops the item when it ends, and exits with its status.\n` +
+      `Holds the lease of an item someone else claimed while it serves the item, stops the item when that ends, and exits with its status.\n` +
+        `Without a command it serves the item's agent session itself in --workdir (the agent toolset, until the turn ends and --max-idle passes).\n` +
         `Reads ANTHROPIC_WORK_ID, ANTHROPIC_ENVIRONMENT_ID, ANTHROPIC_ENVIRONMENT_KEY, ANTHROPIC_BASE_URL, ANTHROPIC_SESSION_ID and ${WORK_SECRET_VARIABLE}\n` +
         '(whose sessions token is the credential when present). Logs go to standard error.',
     )
-    .argument('<command...>', 'the command to run')
+    .argument('[command...]', 'the command to run; none: serve the session')
     .passThroughOptions()
     .action(async (operands: string[], _options: unknown, command: Command) => {
-      const { values } = resolveOptions(RUN_OPTIONS, { flags: givenFlags(command, RUN_OPTIONS), env: context.env, file: null });
-      setStatus(await runItem(runConfig(values, context.env, operands), context));
+      const resolved = resolveOptions(RUN_OPTIONS, { flags: givenFlags(command, RUN_OPTIONS), env: context.env, file: null });
+      setStatus(await runItem(runConfig(resolved, context, operands), context));
     });
 
   addOptions(subcommand('control-plane', 'run the local control plane; prints one JSON ready line'), CONTROL_PLANE_OPTIONS)
@@ -112,10 +115,27 @@ function buildProgram(context: CliContext, setStatus: (code: number) => void): C
   const enqueueExtra = { count: countOption };
   operator('enqueue', 'queue new work items (local control plane; needs --api-key)', enqueueExtra)
     .option('--metadata <pairs...>', 'metadata of each item, key=value')
-    .action(async (options: { metadata?: string[] }, command: Command) => {
+    .option('--script <file>', "the scripted agent of each item's session: a YAML or JSON list of steps, or a session object")
+    .action(async (options: { metadata?: string[]; script?: string }, command: Command) => {
       const { values } = resolveOptions(enqueueExtra, { flags: givenFlags(command, enqueueExtra), env: {}, file: null });
       const metadata = parsePairs(options.metadata ?? [], '--metadata', 'empty') as Record<string, string>;
-      setStatus(await runOperator(operatorFlags(command), context, 'api-key', enqueueAction(values.count, metadata)));
+      const script = options.script === undefined ? undefined : await loadSessionScript(resolve(context.cwd, options.script));
+      setStatus(await runOperator(operatorFlags(command), context, 'api-key', enqueueAction(values.count, metadata, script)));
+    });
+
+  const session = program.command('session').summary('the session simulator of the local control plane').helpOption('--help', 'print this help').exitOverride();
+  addOptions(
+    session
+      .command('show')
+      .summary("a session's transcript: its tool calls and the results received (needs --api-key)")
+      .helpOption('--help', 'print this help')
+      .exitOverride()
+      .configureOutput({ writeOut: (text) => context.stdout.write(text), writeErr: () => undefined, outputError: () => undefined }),
+    OPERATOR_OPTIONS,
+  )
+    .argument('<session_id>')
+    .action(async (sessionId: string, _options: unknown, command: Command) => {
+      setStatus(await showSession(givenFlags(command, OPERATOR_OPTIONS), context, sessionId));
     });
 
   operator('stats', 'queue statistics').action(async (_options: unknown, command: Command) => {

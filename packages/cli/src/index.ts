@@ -9,3 +9,4 @@ export { VERSION } from './version.js';
 export { startLiveView, REDRAW_INTERVAL_MS, type LiveView } from './live/live-view.js';
 export { renderView, formatAge, type ViewModel } from './live/render-view.js';
 export { LogPanel, compactLogLine } from './live/log-panel.js';
+export { ToolActivity, activityText, type ItemActivity } from './live/tool-activity.js';

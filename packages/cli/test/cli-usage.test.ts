@@ -35,7 +35,7 @@ describe('envworker', () => {
   });
 
   it.each([
-    [[], 'envworker: missing a command (poll, run, control-plane, enqueue, stats, list, get, stop, update); see envworker --help'],
+    [[], 'envworker: missing a command (poll, run, control-plane, enqueue, stats, list, get, stop, update, session); see envworker --help'],
     [['pol'], "envworker: unknown command 'pol' (Did you mean poll?) (see envworker --help)"],
     [['stats', 'extra'], "envworker stats: too many arguments for 'stats'. Expected 0 arguments but got 1. (see envworker stats --help)"],
   ])('%j is one line, exit 2', async (args, line) => {

@@ -40,6 +40,7 @@ function model(overrides: Partial<ViewModel> = {}): ViewModel {
     environmentId: 'env_DDDDDDDDDDDDDDDDDDDDDDDD',
     controlPlane: { lastAnswerAgoMs: 400, latency: { count: 20, last: 3.2, p50: 2.4, max: 11.7 } },
     notice: null,
+    activity: null,
     logLines: [],
     width: 200,
     ...overrides,
@@ -62,6 +63,26 @@ describe('renderView', () => {
     expect(lines[header]).toMatch(/^WORK ID\s+SESSION\s+STATE\s+PHASE\s+AGE\s+RUNNING$/);
     expect(lines[header + 1]).toMatch(/^work_A{24}\s+sesn_B{24}\s+active\s+active\s+2m05s\s+2m03s$/);
     expect(lines[header + 2]).toMatch(/^work_C{24}\s+\(healthcheck\)\s+starting\s+starting\s+0s\s+-$/);
+  });
+
+  it("shows each served session's latest tool call when the runtime serves sessions", () => {
+    const last = {
+      workId: 'work_AAAAAAAAAAAAAAAAAAAAAAAA',
+      sessionId: 'sesn_BBBBBBBBBBBBBBBBBBBBBBBB',
+      toolUseId: 'sevt_1',
+      kind: 'tool',
+      name: 'bash',
+      ending: 'ok',
+      isError: false,
+      posted: true,
+      startedAt: NOW - 1000,
+      durationMs: 12.4,
+    } as const;
+    const lines = renderView(model({ runtime: 'session', activity: new Map([[last.workId, { calls: 3, last }]]) })).split('\n');
+    const header = lines.findIndex((line) => line.startsWith('WORK ID'));
+    expect(lines[header]).toMatch(/\sRUNNING\s+LAST TOOL CALL$/);
+    expect(lines[header + 1]).toMatch(/\s2m03s\s+#3 bash ok 12ms$/);
+    expect(lines[header + 2]).toMatch(/\s0s\s+-\s+-$/);
   });
 
   it('says when there is no item, before the first answer, and what a signal started', () => {

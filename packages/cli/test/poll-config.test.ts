@@ -92,6 +92,14 @@ describe('precedence: flags > environment > file > defaults', () => {
     expect(config).toMatchObject({ maxConcurrency: 1, stopGraceMs: 10_000, shutdownGraceMs: 30_000, pollIdleDelayMs: [1000, 3000], leaseTtlSeconds: undefined, live: true });
   });
 
+  it('serves sessions in process when there is nothing to run, as `ant beta:worker poll` does', async () => {
+    const { config, origins } = await resolvePollConfig(new Map(), BASE_ENV, dir);
+    expect(config.runtime).toEqual({ kind: 'session', maxIdleMs: 60_000, inheritEnv: ['PATH', 'HOME', 'LANG', 'TZ'] });
+    expect(origins.runtime).toBeUndefined();
+    const tuned = await resolvePollConfig(new Map<string, unknown>([['max-idle', '0'], ['inherit-env', 'PATH,GOPATH']]), { ...BASE_ENV, ENVWORKER_RUNTIME: 'session' }, dir);
+    expect(tuned.config.runtime).toEqual({ kind: 'session', maxIdleMs: 0, inheritEnv: ['PATH', 'GOPATH'] });
+  });
+
   it('configures the docker runtime from its flags', async () => {
     const flags = new Map<string, unknown>([
       ['runtime', 'docker'],
@@ -147,7 +155,13 @@ describe('validation errors: one line, exit 2, naming the flag', () => {
     [['--base-url', 'http://user:pw@example.com', ...command], '--base-url: must not carry a user name or password'],
     [['--environment-id', 'production', ...command], '--environment-id: must be an environment id (env_…)'],
     [['--environment-key', 'has a space', ...command], '--environment-key: must be an environment key'],
-    [['--runtime', 'vm', ...command], '--runtime: must be one of process, docker, got "vm"'],
+    [['--runtime', 'vm', ...command], '--runtime: must be one of process, docker, session, got "vm"'],
+    [['--max-idle', 'forever'], '--max-idle: "forever" is not a duration'],
+    [['--max-idle', '25h'], '--max-idle: must be from 0 to 24h'],
+    [['--max-idle', '5s', ...command], '--max-idle applies to --runtime session only (the runtime is process)'],
+    [['--runtime', 'session', ...command], '--runtime session serves the session itself: drop --on-work and the command after --'],
+    [['--runtime', 'session', '--image', 'busybox'], '--image applies to --runtime docker only (the runtime is session)'],
+    [['--runtime', 'docker', '--image', 'busybox', '--inherit-env', 'PATH'], '--inherit-env applies to --runtime process or session only'],
     [['--log-format', 'xml', ...command], '--log-format: must be one of json, text'],
     [['--log-level', 'loud', ...command], '--log-level: must be one of trace, debug, info'],
     [['--status-port', '70000', ...command], '--status-port: must be a whole number from 0 to 65535'],
@@ -155,7 +169,7 @@ describe('validation errors: one line, exit 2, naming the flag', () => {
     [['--docker-memory', '1m', '--runtime', 'docker', '--image', 'busybox'], '--docker-memory: must be at least 6291456 bytes'],
     [['--docker-cpus', 'many', '--runtime', 'docker', '--image', 'busybox'], '--docker-cpus: must be a number'],
     [['--lease-ttl'], "option '--lease-ttl <duration>' argument missing"],
-    [[], '--runtime process needs what to run: --on-work <script> or -- <command…>'],
+    [['--runtime', 'process'], '--runtime process needs what to run: --on-work <script> or -- <command…>'],
     [['--on-work', './x.sh', ...command], 'give either --on-work <script> or a command after --, not both'],
     [['--image', 'busybox', ...command], '--image applies to --runtime docker only'],
     [['--runtime', 'docker'], '--runtime docker needs --image <image>'],

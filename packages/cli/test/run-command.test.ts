@@ -194,9 +194,9 @@ describe('envworker run', () => {
     expect(stopped.stderr.text).toBe(`envworker run: ${queued.id} is stopped already: there is nothing to serve\n`);
   });
 
-  it('needs a command', async () => {
-    const attempt = runInProcess(['run'], { ANTHROPIC_WORK_ID: 'work_x' });
+  it('without a command serves the session, so it needs the session id', async () => {
+    const attempt = runInProcess(['run'], { ANTHROPIC_WORK_ID: 'work_x', ANTHROPIC_ENVIRONMENT_ID: 'env_x', ANTHROPIC_ENVIRONMENT_KEY: 'ek_xxxxxxxxxxxxxxxxxxxxxxxx' });
     expect(await attempt.exit).toBe(2);
-    expect(attempt.stderr.text).toContain("envworker run: missing required argument 'command'");
+    expect(attempt.stderr.text).toBe('envworker run: missing the session to serve: set --session-id or ANTHROPIC_SESSION_ID, or give a command after --\n');
   });
 });

@@ -8,7 +8,7 @@
  * ENVWORKER_API_KEY: the local control plane's admin key, or an organization API key for the
  * hosted API), the environment key first when both are set. `enqueue` needs the operator key.
  */
-import { WorkApiError, WorkClient, type MetadataPatch, type Work } from '@envworker/core';
+import { WorkApiError, WorkClient, type EnqueueParams, type MetadataPatch, type Work } from '@envworker/core';
 import { describeApiError } from '../api-error-message.js';
 import type { CliContext } from '../cli-context.js';
 import { CliError } from '../cli-error.js';
@@ -98,11 +98,13 @@ export function parsePairs(pairs: readonly string[], what: string, emptyMeans: '
   return patch;
 }
 
-/** `enqueue [--count N] [--metadata k=v…]`. */
-export function enqueueAction(count: number, metadata: Readonly<Record<string, string>>): OperatorAction {
+/** `enqueue [--count N] [--metadata k=v…] [--script <file>]`; `script` is the body's `session` (the simulator's script). */
+export function enqueueAction(count: number, metadata: Readonly<Record<string, string>>, script?: Readonly<Record<string, unknown>>): OperatorAction {
   return async (session) => {
     const created: Work[] = [];
-    for (let index = 0; index < count; index += 1) created.push(await session.client.enqueue({ metadata }));
+    for (let index = 0; index < count; index += 1) {
+      created.push(await session.client.enqueue({ metadata, ...(script === undefined ? {} : { session: script as NonNullable<EnqueueParams['session']> }) }));
+    }
     return print(session, created.map(workJson), formatWorkTable(created));
   };
 }

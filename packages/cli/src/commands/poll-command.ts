@@ -13,6 +13,7 @@ import type { PollConfig } from '../config/poll-config.js';
 import { LogPanel } from '../live/log-panel.js';
 import { startLiveView, type LiveView } from '../live/live-view.js';
 import { renderView } from '../live/render-view.js';
+import { ToolActivity } from '../live/tool-activity.js';
 import { apiErrorMetric } from '../status/api-error-metric.js';
 import { observeWorker } from '../status/observe-worker.js';
 import { startStatusServer, type StatusServer } from '../status/status-server.js';
@@ -96,9 +97,12 @@ export async function runPoll(config: PollConfig, context: CliContext): Promise<
 
     let view: LiveView | null = null;
     if (panel !== null) {
-      view = startLiveView(context.stdout, (width) =>
-        renderView({
-          status: worker.status(),
+      const activity = built.toolCalls$ === null ? null : new ToolActivity(built.toolCalls$);
+      if (activity !== null) cleanups.unshift(() => activity.stop());
+      view = startLiveView(context.stdout, (width) => {
+        const status = worker.status();
+        return renderView({
+          status,
           now: systemClock.now(),
           runtime: runtime.name,
           baseUrl: config.baseUrl,
@@ -108,10 +112,11 @@ export async function runPoll(config: PollConfig, context: CliContext): Promise<
             latency: watch.latency(),
           },
           notice,
+          activity: activity === null ? null : activity.snapshot(status.items.map((item) => item.workId)),
           logLines: panel.lines(),
           width,
-        }),
-      );
+        });
+      });
       const drawn = view;
       cleanups.unshift(() => drawn.stop());
     }

@@ -1,17 +1,21 @@
 /**
- * `envworker run -- <command…>`: serves one work item that someone else claimed and acked (the
+ * `envworker run [-- <command…>]`: serves one work item that someone else claimed and acked (the
  * `ant beta:worker run` contract, for an image that runs one session per sandbox). It holds the
- * item's lease with core's heartbeat stream while the command runs, with the terminal's standard
- * streams, and then:
+ * item's lease with core's heartbeat stream while it serves the item: the command when one is
+ * given (with the terminal's standard streams), else the item's agent session itself, in
+ * `--workdir`. Then:
  *
- * - the command ends: `stop {force: true}`, exit with the command's status;
- * - the control plane asks to stop: SIGTERM, `--stop-grace`, SIGKILL, then as above;
- * - the item is stopped on the server, or the lease is lost: SIGKILL at once, no stop call;
- * - SIGTERM/SIGINT to `run`: passed on to the command, which is killed at a second one.
+ * - it ends (the command exits; the session's turn ended and it stayed idle for `--max-idle`, or
+ *   it was terminated): `stop {force: true}`, exit with its status;
+ * - the control plane asks to stop: SIGTERM to the command (for a session, the tool call in
+ *   flight is cancelled and answered), `--stop-grace`, SIGKILL, then as above;
+ * - the item is stopped on the server, or the lease is lost: killed at once, no stop call;
+ * - SIGTERM/SIGINT to `run`: passed on, killed at a second one.
  *
  * Log lines go to standard error: standard output is the command's.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
 import {
   createLogger,
   decodeWorkSecret,
@@ -26,9 +30,11 @@ import { describeApiError } from '../api-error-message.js';
 import type { CliContext } from '../cli-context.js';
 import { CliError, EXIT_FAILURE } from '../cli-error.js';
 import { DEFAULT_BASE_URL, MISSING_ENVIRONMENT_ID } from '../config/connection-options.js';
-import type { Resolved } from '../config/resolve-options.js';
-import { RUN_OPTIONS, WORK_SECRET_VARIABLE } from '../config/run-options.js';
-import { signalExitCode } from '../worker/shutdown-signals.js';
+import { flagName, type Resolved } from '../config/resolve-options.js';
+import { RUN_OPTIONS, SESSION_RUN_OPTIONS, WORK_SECRET_VARIABLE } from '../config/run-options.js';
+import { serveCommand } from '../run/served-command.js';
+import type { Served } from '../run/served.js';
+import { serveSessionItem } from '../run/served-session.js';
 
 /** What `run` runs with. */
 export interface RunConfig {
@@ -44,11 +50,31 @@ export interface RunConfig {
   readonly stopGraceMs: number;
   readonly logFormat: 'json' | 'text';
   readonly logLevel: Resolved<typeof RUN_OPTIONS>['values']['logLevel'];
-  readonly command: readonly string[];
+  /** What to serve: the command, or the session itself. */
+  readonly serve: { readonly kind: 'command'; readonly command: readonly string[] } | SessionServe;
 }
 
-/** Builds the configuration from the resolved options and the item's secret; throws a {@link CliError} naming what is missing. */
-export function runConfig(values: Resolved<typeof RUN_OPTIONS>['values'], env: CliContext['env'], command: readonly string[]): RunConfig {
+/** How the session is served when no command is given. */
+export interface SessionServe {
+  readonly kind: 'session';
+  readonly sessionId: string;
+  /** Absolute. */
+  readonly workdir: string;
+  readonly maxIdleMs: number;
+  readonly inheritEnv: readonly string[];
+}
+
+/**
+ * Builds the configuration from the resolved options and the item's secret; `command` empty
+ * means serving the session. Throws a {@link CliError} naming what is missing or misplaced.
+ */
+export function runConfig(resolved: Resolved<typeof RUN_OPTIONS>, context: Pick<CliContext, 'env' | 'cwd'>, command: readonly string[]): RunConfig {
+  const { values, origins } = resolved;
+  const { env } = context;
+  if (command.length > 0) {
+    const misplaced = SESSION_RUN_OPTIONS.find((name) => origins[name] !== undefined && origins[name] !== 'default');
+    if (misplaced !== undefined) throw new CliError(`${flagName(RUN_OPTIONS[misplaced])} applies only when run serves the session itself (no command after --)`);
+  }
   if (values.workId === undefined) throw new CliError('missing the work item: set --work-id or ANTHROPIC_WORK_ID');
   if (values.environmentId === undefined) throw new CliError(MISSING_ENVIRONMENT_ID);
   const rawSecret = env[WORK_SECRET_VARIABLE];
@@ -65,6 +91,12 @@ export function runConfig(values: Resolved<typeof RUN_OPTIONS>['values'], env: C
     throw new CliError(`missing a credential: set ${WORK_SECRET_VARIABLE} (the item's secret) or --environment-key or ANTHROPIC_ENVIRONMENT_KEY`);
   }
   const secrets = [rawSecret, sessionsToken, values.environmentKey].filter((value): value is string => value !== undefined && value !== '');
+  let serve: RunConfig['serve'];
+  if (command.length > 0) serve = { kind: 'command', command };
+  else {
+    if (values.sessionId === undefined) throw new CliError('missing the session to serve: set --session-id or ANTHROPIC_SESSION_ID, or give a command after --');
+    serve = { kind: 'session', sessionId: values.sessionId, workdir: resolve(context.cwd, values.workdir ?? '.'), maxIdleMs: values.maxIdle, inheritEnv: values.inheritEnv };
+  }
   return {
     workId: values.workId,
     sessionId: values.sessionId,
@@ -76,12 +108,13 @@ export function runConfig(values: Resolved<typeof RUN_OPTIONS>['values'], env: C
     stopGraceMs: values.stopGrace,
     logFormat: values.logFormat,
     logLevel: values.logLevel,
-    command,
+    serve,
   };
 }
 
-/** Runs the command under the item's lease; resolves with the exit status. */
+/** Serves the item under its lease; resolves with the exit status. */
 export async function runItem(config: RunConfig, context: CliContext): Promise<number> {
+  if (config.serve.kind === 'session') await requireDirectory(config.serve.workdir);
   const logger = createLogger({
     level: config.logLevel,
     format: config.logFormat,
@@ -95,6 +128,13 @@ export async function runItem(config: RunConfig, context: CliContext): Promise<n
   } finally {
     await client.close();
   }
+}
+
+/** The session's working directory must be there: `run` serves in it, it does not make one. */
+async function requireDirectory(workdir: string): Promise<void> {
+  const found = await stat(workdir).catch(() => null);
+  if (found === null) throw new CliError(`--workdir: ${workdir} does not exist`);
+  if (!found.isDirectory()) throw new CliError(`--workdir: ${workdir} is not a directory`);
 }
 
 /** How long the start-up check waits for the control plane. */
@@ -119,7 +159,7 @@ async function preflight(client: WorkClient, config: RunConfig): Promise<void> {
   if (state === 'stopped') throw new CliError(`${config.workId} is stopped already: there is nothing to serve`, EXIT_FAILURE);
 }
 
-/** One run: the lease, the command, and how each ends the other. */
+/** One run: the lease, what it serves, and how each ends the other. */
 class ItemRun {
   readonly #config: RunConfig;
   readonly #context: CliContext;
@@ -127,10 +167,10 @@ class ItemRun {
   readonly #logger: Logger;
   /** Set when the item is no longer ours to stop: the server stopped it, or the lease was lost. */
   #leaseGone: 'stopped' | 'lost' | null = null;
-  /** Set once the command was asked to stop: a second request kills it. */
+  /** Set once what is served was asked to stop: a second request kills it. */
   #stopAsked = false;
   #killTimer: NodeJS.Timeout | undefined;
-  #child: ChildProcess | undefined;
+  #served: Served | undefined;
 
   constructor(config: RunConfig, context: CliContext, client: WorkClient, logger: Logger) {
     this.#config = config;
@@ -141,7 +181,7 @@ class ItemRun {
 
   async run(): Promise<number> {
     const config = this.#config;
-    // The lease first (contract §7.2): the first beat goes out before the command starts.
+    // The lease first (contract §7.2): the first beat goes out before the item is served.
     const lease = heartbeat$(this.#client, config.workId, {
       clock: systemClock,
       leaseStartedAt: systemClock.now(),
@@ -151,31 +191,16 @@ class ItemRun {
       next: (event) => this.#onLease(event),
       error: (error: unknown) => this.#onLeaseGone('lost', `the heartbeat stream failed: ${error instanceof Error ? error.message : String(error)}`),
     });
-    const [program, ...args] = config.command as [string, ...string[]];
-    const child = spawn(program, args, { stdio: 'inherit', env: { ...this.#context.env } });
-    this.#child = child;
-    const onSignal = (signal: NodeJS.Signals): void => this.#onSignal(signal);
+    const served = config.serve.kind === 'command' ? serveCommand(config.serve.command, this.#context, this.#logger) : this.#serveSession(config.serve);
+    this.#served = served;
     const forwarded = ['SIGTERM', 'SIGINT'] as const;
-    const listeners = forwarded.map((signal) => [signal, () => onSignal(signal)] as const);
+    const listeners = forwarded.map((signal) => [signal, () => this.#onSignal(signal)] as const);
     for (const [signal, listener] of listeners) this.#context.signals.on(signal, listener);
-    this.#logger.info({ command: program, pid: child.pid }, 'serving the work item');
 
-    const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-      child.once('error', (error) => resolve({ code: null, signal: null, error }));
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-    });
+    const status = await served.ended;
     lease.unsubscribe();
     clearTimeout(this.#killTimer);
     for (const [signal, listener] of listeners) this.#context.signals.off(signal, listener);
-
-    let status: number;
-    if (ended.error !== undefined) {
-      this.#context.stderr.write(`envworker run: cannot run ${JSON.stringify(program)}: ${(ended.error as NodeJS.ErrnoException).code ?? ended.error.message}\n`);
-      status = 127;
-    } else {
-      status = ended.code ?? signalExitCode(ended.signal ?? 'SIGKILL');
-      this.#logger.info({ exit_code: ended.code, signal: ended.signal }, 'the command ended');
-    }
     if (this.#leaseGone !== null) return status;
     const stopped = await this.#stopItem();
     return stopped || status !== 0 ? status : EXIT_FAILURE;
@@ -221,14 +246,32 @@ class ItemRun {
   #stopCommand(signal: NodeJS.Signals): void {
     if (this.#stopAsked) return;
     this.#stopAsked = true;
-    this.#child?.kill(signal);
+    this.#served?.stop(signal);
     this.#killTimer = setTimeout(() => this.#kill(), this.#config.stopGraceMs);
   }
 
   #kill(): void {
     this.#stopAsked = true;
     clearTimeout(this.#killTimer);
-    this.#child?.kill('SIGKILL');
+    this.#served?.kill();
+  }
+
+  #serveSession(serve: SessionServe): Served {
+    const config = this.#config;
+    return serveSessionItem(
+      {
+        workId: config.workId,
+        sessionId: serve.sessionId,
+        workdir: serve.workdir,
+        baseUrl: config.baseUrl,
+        credential: config.credential,
+        secrets: config.secrets,
+        maxIdleMs: serve.maxIdleMs,
+        inheritEnv: serve.inheritEnv,
+        stopGraceMs: config.stopGraceMs,
+      },
+      this.#logger,
+    );
   }
 
   /** `stop {force: true}`; a 409 means it is stopped already. True when the item is stopped. */

@@ -34,6 +34,13 @@ export type RuntimeConfig =
       readonly readOnlyRootfs: boolean;
       readonly capAdd?: readonly string[];
       readonly dockerHost?: string;
+    }
+  | {
+      /** Each item's agent session served in this process. */
+      readonly kind: 'session';
+      readonly maxIdleMs: number;
+      /** Host variables each session's bash tool gets. */
+      readonly inheritEnv: readonly string[];
     };
 
 /** Everything `poll` runs with. */
@@ -100,6 +107,7 @@ type Values = Resolved<PollOptionTable>['values'];
 type Origins = Resolved<PollOptionTable>['origins'];
 
 const PROCESS_ONLY = ['onWork', 'inheritEnv'] as const;
+const SESSION_ONLY = ['maxIdle'] as const;
 const DOCKER_ONLY = [
   'image',
   'dockerImagePolicy',
@@ -120,7 +128,19 @@ function runtimeConfig(values: Values, origins: Origins): RuntimeConfig {
     const name = names.find((key) => origins[key] !== undefined && origins[key] !== 'default');
     return name === undefined ? undefined : flagName(table[name]);
   };
-  if (values.runtime === 'process') {
+  // As `ant beta:worker poll`: nothing to run means serving the sessions themselves.
+  const runtime = values.runtime ?? (values.onWork !== undefined || values.command !== undefined ? 'process' : 'session');
+  if (runtime === 'session') {
+    const foreign = misplaced(DOCKER_ONLY);
+    if (foreign !== undefined) throw new CliError(`${foreign} applies to --runtime docker only (the runtime is session)`);
+    if (values.onWork !== undefined || values.command !== undefined) {
+      throw new CliError('--runtime session serves the session itself: drop --on-work and the command after --, or pick --runtime process');
+    }
+    return { kind: 'session', maxIdleMs: values.maxIdle, inheritEnv: values.inheritEnv };
+  }
+  const sessionOnly = misplaced(SESSION_ONLY);
+  if (sessionOnly !== undefined) throw new CliError(`${sessionOnly} applies to --runtime session only (the runtime is ${runtime})`);
+  if (runtime === 'process') {
     const foreign = misplaced(DOCKER_ONLY);
     if (foreign !== undefined) throw new CliError(`${foreign} applies to --runtime docker only (the runtime is process)`);
     if (values.onWork !== undefined && values.command !== undefined) {
@@ -131,7 +151,10 @@ function runtimeConfig(values: Values, origins: Origins): RuntimeConfig {
     throw new CliError('--runtime process needs what to run: --on-work <script> or -- <command…>');
   }
   const foreign = misplaced(PROCESS_ONLY);
-  if (foreign !== undefined) throw new CliError(`${foreign} applies to --runtime process only (the runtime is docker)`);
+  if (foreign !== undefined) {
+    const owners = foreign === flagName(table.inheritEnv) ? 'process or session' : 'process';
+    throw new CliError(`${foreign} applies to --runtime ${owners} only (the runtime is docker)`);
+  }
   if (values.image === undefined) throw new CliError('--runtime docker needs --image <image>');
   return {
     kind: 'docker',

@@ -22,10 +22,10 @@ import {
 import { option } from './resolve-options.js';
 
 /** The runtimes `--runtime` names. */
-export const RUNTIMES = ['process', 'docker'] as const;
+export const RUNTIMES = ['process', 'docker', 'session'] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];
 
-/** Variables an `--on-work` process is given from the host by default, besides its own item's. */
+/** Variables an `--on-work` process or a session's bash tool is given from the host by default, besides its own item's. */
 export const DEFAULT_INHERIT_ENV: readonly string[] = ['PATH', 'HOME', 'LANG', 'TZ'];
 
 const HOUR_MS = 3_600_000;
@@ -33,6 +33,7 @@ const MAX_CONCURRENCY = 10_000;
 const MAX_LEASE_TTL_MS = 24 * HOUR_MS;
 const MAX_STOP_GRACE_MS = 24 * HOUR_MS;
 const MAX_IDLE_DELAY_MS = 10 * 60_000;
+const MAX_SESSION_IDLE_MS = 24 * HOUR_MS;
 /** Docker refuses a smaller memory limit. */
 const MIN_DOCKER_MEMORY_BYTES = 6 * 1024 * 1024;
 
@@ -53,10 +54,10 @@ export function pollOptions(cwd: string) {
       key: 'runtime',
       kind: 'value',
       placeholder: '<name>',
-      description: `where each item runs: ${RUNTIMES.join(' or ')}`,
+      description: `where each item runs: ${RUNTIMES.join(', ')} (session: serve each item's agent session in this process)`,
       env: 'ENVWORKER_RUNTIME',
       parse: oneOf(RUNTIMES),
-      defaultValue: 'process' as RuntimeName,
+      defaultText: 'process with --on-work or a command, else session',
     }),
     onWork: option({
       key: 'on-work',
@@ -76,11 +77,21 @@ export function pollOptions(cwd: string) {
       key: 'inherit-env',
       kind: 'value',
       placeholder: '<names>',
-      description: 'process runtime: host variables passed on to each item, comma-separated',
+      description: "process runtime: host variables passed on to each item; session: to each session's bash tool; comma-separated",
       env: 'ENVWORKER_INHERIT_ENV',
       parse: variableNames,
       defaultValue: DEFAULT_INHERIT_ENV,
       defaultText: DEFAULT_INHERIT_ENV.join(','),
+    }),
+    maxIdle: option({
+      key: 'max-idle',
+      kind: 'value',
+      placeholder: '<duration>',
+      description: 'session runtime: how long a session is served once its turn ended and it stayed idle (0: until it ends)',
+      env: 'ENVWORKER_MAX_IDLE',
+      parse: duration(0, MAX_SESSION_IDLE_MS),
+      defaultValue: 60_000,
+      defaultText: '60s',
     }),
     image: option({
       key: 'image',

@@ -1,10 +1,11 @@
 /**
  * The options of `envworker run`: the `ant beta:worker run` contract's variables (a flag may
  * override each, except the item's secret, which is read from ANTHROPIC_WORK_SECRET only so that
- * it never shows in a process list).
+ * it never shows in a process list), and how the session is served when no command is given.
  */
 import { CONNECTION_OPTIONS, LOG_OPTIONS } from './connection-options.js';
-import { duration, headerToken, httpUrl, text } from './option-spec.js';
+import { duration, headerToken, httpUrl, text, variableNames } from './option-spec.js';
+import { DEFAULT_INHERIT_ENV } from './poll-options.js';
 import { option } from './resolve-options.js';
 
 const DAY_MS = 86_400_000;
@@ -57,8 +58,40 @@ export const RUN_OPTIONS = {
     defaultValue: 10_000,
     defaultText: '10s',
   }),
+  maxIdle: option({
+    key: 'max-idle',
+    kind: 'value',
+    placeholder: '<duration>',
+    description: 'without a command: how long the session is served once its turn ended and it stayed idle (0: until it ends)',
+    env: 'ENVWORKER_MAX_IDLE',
+    parse: duration(0, DAY_MS),
+    defaultValue: 60_000,
+    defaultText: '60s',
+  }),
+  workdir: option({
+    key: 'workdir',
+    kind: 'value',
+    placeholder: '<dir>',
+    description: "without a command: the session's working directory, which must exist",
+    env: 'ENVWORKER_WORKDIR',
+    parse: text,
+    defaultText: 'the current directory',
+  }),
+  inheritEnv: option({
+    key: 'inherit-env',
+    kind: 'value',
+    placeholder: '<names>',
+    description: "without a command: host variables the session's bash tool gets, comma-separated",
+    env: 'ENVWORKER_INHERIT_ENV',
+    parse: variableNames,
+    defaultValue: DEFAULT_INHERIT_ENV,
+    defaultText: DEFAULT_INHERIT_ENV.join(','),
+  }),
   ...LOG_OPTIONS,
 } as const;
+
+/** The options that apply only when `run` serves the session (no command). */
+export const SESSION_RUN_OPTIONS = ['maxIdle', 'workdir', 'inheritEnv'] as const;
 
 /** The variable that carries the item's secret. */
 export const WORK_SECRET_VARIABLE = 'ANTHROPIC_WORK_SECRET';

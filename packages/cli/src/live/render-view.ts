@@ -5,6 +5,7 @@
  */
 import type { WorkerStatus, WorkItemOutcome } from '@envworker/core';
 import type { LatencySummary } from '../worker/control-plane-watch.js';
+import { activityText, type ItemActivity } from './tool-activity.js';
 
 /** Everything one frame shows. Times in milliseconds on the worker's clock. */
 export interface ViewModel {
@@ -20,6 +21,8 @@ export interface ViewModel {
   };
   /** What the worker is doing about a signal, if anything. */
   readonly notice: string | null;
+  /** Each served session's tool calls, by work id; `null` when the runtime does not serve sessions (no column). */
+  readonly activity: ReadonlyMap<string, ItemActivity> | null;
   /** The latest log lines, oldest first, already compact. */
   readonly logLines: readonly string[];
   /** Terminal width: every line is cut to it. */
@@ -36,6 +39,7 @@ const COLUMNS = [
   ['PHASE', 12],
   ['AGE', 8],
   ['RUNNING', 8],
+  ['LAST TOOL CALL', 30],
 ] as const;
 
 /** Renders one frame: lines joined by `\n`, none longer than `width`. */
@@ -49,7 +53,8 @@ export function renderView(model: ViewModel): string {
   lines.push(`outcomes ${outcomesText(status.counters.outcomes)}`);
   if (model.notice !== null) lines.push(model.notice);
   lines.push('');
-  lines.push(row(COLUMNS.map(([title]) => title)));
+  const columns = model.activity === null ? COLUMNS.length - 1 : COLUMNS.length;
+  lines.push(row(COLUMNS.slice(0, columns).map(([title]) => title)));
   if (status.items.length === 0) lines.push('(no items)');
   for (const item of status.items) {
     lines.push(
@@ -60,6 +65,7 @@ export function renderView(model: ViewModel): string {
         item.outcome === undefined ? item.phase : `${item.phase}:${item.outcome}`,
         formatAge(now - item.claimedAt),
         item.startedAt === undefined ? '-' : formatAge(now - item.startedAt),
+        ...(model.activity === null ? [] : [activityText(model.activity.get(item.workId))]),
       ]),
     );
   }

@@ -7,6 +7,8 @@
 import type { SandboxRuntime } from '@envworker/core';
 import { dockerRuntime, type DockerRuntimeOptions } from '@envworker/runtime-docker';
 import { processRuntime } from '@envworker/runtime-process';
+import { sessionRuntime, type ToolCallRecord } from '@envworker/runtime-session';
+import type { Observable } from 'rxjs';
 import { CliError } from '../cli-error.js';
 import type { RuntimeConfig } from '../config/poll-config.js';
 
@@ -17,6 +19,8 @@ export interface BuiltRuntime {
   prepare(): Promise<void>;
   /** Releases what the runtime holds, once the worker has shut down. */
   close(): Promise<void>;
+  /** Each tool call as it ends, when the runtime serves sessions; `null` otherwise. */
+  readonly toolCalls$: Observable<ToolCallRecord> | null;
 }
 
 /** The flag of each `dockerRuntime` option the CLI sets. */
@@ -35,13 +39,34 @@ const DOCKER_FLAGS: Readonly<Record<string, string>> = {
 
 /** Makes the runtime; throws a {@link CliError} naming the flag of an option the runtime refused. */
 export function buildRuntime(config: RuntimeConfig): BuiltRuntime {
-  return config.kind === 'docker' ? buildDocker(config) : buildProcess(config);
+  switch (config.kind) {
+    case 'docker':
+      return buildDocker(config);
+    case 'process':
+      return buildProcess(config);
+    case 'session':
+      return buildSession(config);
+  }
+}
+
+function buildSession(config: Extract<RuntimeConfig, { kind: 'session' }>): BuiltRuntime {
+  // The options were checked flag by flag; what the runtime refuses still gets the flag named.
+  try {
+    const runtime = sessionRuntime({ maxIdleMs: config.maxIdleMs, inheritEnv: config.inheritEnv });
+    return { runtime, prepare: () => Promise.resolve(), close: () => runtime.close(), toolCalls$: runtime.toolCalls$ };
+  } catch (error) {
+    if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
+    const message = error.message.replace(/^sessionRuntime: /, '');
+    if (message.startsWith('inheritEnv')) throw new CliError(`--inherit-env: ${message.replace(/^inheritEnv(\[\d+\])? /, '')}`);
+    if (message.startsWith('maxIdleMs')) throw new CliError(`--max-idle: ${message.replace(/^maxIdleMs /, '')}`);
+    throw new CliError(`--runtime session: ${message}`);
+  }
 }
 
 function buildProcess(config: Extract<RuntimeConfig, { kind: 'process' }>): BuiltRuntime {
   try {
     const runtime = processRuntime({ command: config.command, inheritEnv: config.inheritEnv });
-    return { runtime, prepare: () => Promise.resolve(), close: () => Promise.resolve() };
+    return { runtime, prepare: () => Promise.resolve(), close: () => Promise.resolve(), toolCalls$: null };
   } catch (error) {
     if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
     const message = error.message.replace(/^processRuntime: /, '');
@@ -77,5 +102,6 @@ function buildDocker(config: Extract<RuntimeConfig, { kind: 'docker' }>): BuiltR
       }
     },
     close: () => built.close(),
+    toolCalls$: null,
   };
 }
