@@ -36,7 +36,7 @@ export interface SessionRuntimeOptions {
   readonly inheritEnv?: readonly string[];
   /** Size cap of `read` and `edit`, in bytes; default 256 KiB; `null`: none. */
   readonly maxFileBytes?: number | null;
-  /** Niceness of the bash shell and what it starts (0–19), so busy commands yield the CPU to the worker; default 10. */
+  /** Niceness of the bash shell and what it starts (0–19), so busy commands yield the CPU to the worker; default 19. */
   readonly bashNice?: number;
   /** Download the agent's skills into `<workdir>/skills/`; default true. */
   readonly skills?: boolean;

@@ -17,7 +17,7 @@ export const AGENT_TOOL_NAMES = ['bash', 'read', 'write', 'edit', 'glob', 'grep'
 
 /** Host variables the shell gets by default. */
 const DEFAULT_INHERIT_ENV = ['PATH', 'HOME', 'LANG', 'TZ'] as const;
-const DEFAULT_NICE = 10;
+const DEFAULT_NICE = 19;
 
 export interface AgentToolsetOptions {
   /** Absolute: the session's work directory. */
@@ -26,7 +26,7 @@ export interface AgentToolsetOptions {
   readonly inheritEnv?: readonly string[];
   /** Size cap of read and edit; default 256 KiB; `null`: none. */
   readonly maxFileBytes?: number | null;
-  /** Niceness of the shell and what it starts; default 10. */
+  /** Niceness of the shell and what it starts; default 19. */
   readonly bashNice?: number;
 }
 

@@ -25,6 +25,8 @@ export class BashShell {
   #truncated = false;
   #closed = false;
   #wake: (() => void) | null = null;
+  /** Resolves once the shell itself has exited and been reaped. */
+  readonly #exited: Promise<void>;
 
   constructor(workdir: string, env: Readonly<Record<string, string>>, nice: number) {
     this.#child = spawn('/bin/bash', ['--noprofile', '--norc'], {
@@ -45,6 +47,10 @@ export class BashShell {
     this.#child.stdout.setEncoding('utf8').on('data', (chunk: string) => this.#append(chunk));
     this.#child.stderr.setEncoding('utf8').on('data', (chunk: string) => this.#append(chunk));
     this.#child.stdin.on('error', () => undefined);
+    this.#exited = new Promise((resolve) => {
+      this.#child.once('exit', () => resolve());
+      this.#child.once('error', () => resolve());
+    });
     this.#child.once('error', () => this.#onClose());
     this.#child.once('close', () => this.#onClose());
   }
@@ -97,7 +103,12 @@ export class BashShell {
     this.#child.stdout.destroy();
     this.#child.stderr.destroy();
     this.#child.stdin.destroy();
-    if (this.#pid > 0 && signalGroup(this.#pid, 'SIGKILL')) await waitGroupGone(this.#pid, KILL_WAIT_MS);
+    if (this.#pid > 0 && signalGroup(this.#pid, 'SIGKILL')) {
+      // Once the shell is reaped, a group with nothing else left answers at once; until then its
+      // zombie makes every check scan /proc.
+      await Promise.race([this.#exited, new Promise((resolve) => setTimeout(resolve, KILL_WAIT_MS).unref())]);
+      await waitGroupGone(this.#pid, KILL_WAIT_MS);
+    }
     this.#wake?.();
   }
 
