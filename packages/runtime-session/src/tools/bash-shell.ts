@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import { signalGroup, waitGroupGone } from '@envworker/core';
 import { BASH_OUTPUT_LIMIT } from './tool-limits.js';
@@ -43,6 +44,10 @@ export class BashShell {
       } catch {
         // Not allowed to renice (an unusual host policy): the shell runs at the worker's priority.
       }
+      // A detached shell leads a new session, and with the kernel's autogroup scheduling a session
+      // is its own scheduling group whose weight ignores the processes' nice values: 64 busy
+      // shells would each weigh as much as the whole worker. The group's own nice fixes that.
+      void writeFile(`/proc/${this.#pid}/autogroup`, String(nice)).catch(() => undefined);
     }
     this.#child.stdout.setEncoding('utf8').on('data', (chunk: string) => this.#append(chunk));
     this.#child.stderr.setEncoding('utf8').on('data', (chunk: string) => this.#append(chunk));
