@@ -41,6 +41,8 @@ export interface ControlPlaneProcess extends EnvironmentCredentials {
   readonly pid: number;
   /** Queues `count` items over HTTP (admin key), `parallel` requests at a time. */
   enqueue(count: number, metadata?: Record<string, string>, parallel?: number): Promise<void>;
+  /** Queues `count` session items whose scripted agent follows `session` (the simulator's enqueue extension). */
+  enqueueSessions(count: number, session: Record<string, unknown>, parallel?: number): Promise<void>;
   /** SIGTERM, and resolves when the process has exited. */
   close(): Promise<void>;
 }
@@ -89,30 +91,33 @@ export async function startControlPlaneProcess(options: ControlPlaneProcessOptio
   });
   const workUrl = `${url}/v1/environments/${credentials.environmentId}/work`;
 
-  async function enqueueOne(metadata: Record<string, string>): Promise<void> {
+  async function enqueueOne(body: Record<string, unknown>): Promise<void> {
     const response = await fetch(workUrl, {
       method: 'POST',
       headers: { 'x-api-key': credentials.adminKey, 'content-type': 'application/json' },
-      body: JSON.stringify({ metadata }),
+      body: JSON.stringify(body),
     });
     if (response.status !== 201) throw new Error(`enqueue answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
     await response.arrayBuffer();
+  }
+
+  async function enqueueMany(count: number, body: Record<string, unknown>, parallel: number): Promise<void> {
+    let next = 0;
+    const lanes = Array.from({ length: Math.min(parallel, count) }, async () => {
+      while (next < count) {
+        next += 1;
+        await enqueueOne(body);
+      }
+    });
+    await Promise.all(lanes);
   }
 
   return {
     ...credentials,
     url,
     pid: child.pid!,
-    async enqueue(count, metadata = {}, parallel = 8) {
-      let next = 0;
-      const lanes = Array.from({ length: Math.min(parallel, count) }, async () => {
-        while (next < count) {
-          next += 1;
-          await enqueueOne(metadata);
-        }
-      });
-      await Promise.all(lanes);
-    },
+    enqueue: (count, metadata = {}, parallel = 8) => enqueueMany(count, { metadata }, parallel),
+    enqueueSessions: (count, session, parallel = 8) => enqueueMany(count, { session }, parallel),
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

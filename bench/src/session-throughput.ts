@@ -1,0 +1,201 @@
+/**
+ * Benchmark: the session runtime. A worker in the benchmark process serves scripted sessions from
+ * a control plane in its own process (memory store, its session simulator):
+ *
+ * - throughput: N sessions of 5 quick tool calls each (write, read, edit, bash or a second read, glob) at
+ *   maxConcurrency C, from `start()` to the Nth `stopped` event: sessions/s and tool calls/s;
+ * - heartbeat lateness under load: 64 sessions each running one bash call that burns CPU for a
+ *   while (on a 2-core machine: 32 busy processes a core), and how late the worker's heartbeats
+ *   went out meanwhile (`lease_renewed.late_ms`): the niced shells must not starve the worker.
+ */
+import { performance } from 'node:perf_hooks';
+import { createWorker, type WorkerEvent } from '@envworker/core';
+import { sessionRuntime } from '@envworker/runtime-session';
+import type { Benchmark, SuiteSettings } from './benchmark.js';
+import { runsOf } from './benchmark.js';
+import { startControlPlaneProcess, type ControlPlaneProcess } from './infra/control-plane-process.js';
+import { machineInfo, versions, type BenchCase, type BenchResult } from './result.js';
+import { pollersFor } from './side-by-side.js';
+import { percentile, summarize } from './stats.js';
+
+export const SESSION_CONCURRENCY = [1, 16, 64] as const;
+/** Sessions served at once while the shells burn CPU. */
+export const BURNING_SESSIONS = 64;
+const CALLS_PER_SESSION = 5;
+/** Served once its turn ended: as short as the runtime allows, so a session's time is its calls. */
+const MAX_IDLE_MS = 1;
+const RUN_DEADLINE_MS = 180_000;
+/** A beat every ~3.3 s, so a burn of 20 s sees each of the 64 leases renewed several times. */
+const BURN_LEASE_TTL_SECONDS = 10;
+const BURN_MS = { full: 20_000, quick: 12_000, smoke: 1_000 } as const;
+const GOAL_CALLS_PER_SECOND = 200;
+const GOAL_P99_LATENESS_MS = 250;
+
+/**
+ * The 5 quick calls of every throughput session: with one bash call (whose session then starts
+ * its shell, a fork of the worker process), and with file tools only.
+ */
+const QUICK_SCRIPTS = {
+  'with bash': [
+    { tool: 'write', input: { file_path: 'a.txt', content: 'alpha\nbeta\n' } },
+    { tool: 'read', input: { file_path: 'a.txt' } },
+    { tool: 'edit', input: { file_path: 'a.txt', old_string: 'beta', new_string: 'gamma' } },
+    { tool: 'bash', input: { command: 'cat a.txt' } },
+    { tool: 'glob', input: { pattern: '*.txt' } },
+  ],
+  'file tools': [
+    { tool: 'write', input: { file_path: 'a.txt', content: 'alpha\nbeta\n' } },
+    { tool: 'read', input: { file_path: 'a.txt' } },
+    { tool: 'edit', input: { file_path: 'a.txt', old_string: 'beta', new_string: 'gamma' } },
+    { tool: 'read', input: { file_path: 'a.txt' } },
+    { tool: 'glob', input: { pattern: '*.txt' } },
+  ],
+} as const;
+
+function burnScript(burnMs: number): unknown[] {
+  // Bash's own loop: no sleep, all CPU, until the deadline in whole seconds.
+  const seconds = Math.max(1, Math.round(burnMs / 1000));
+  return [{ tool: 'bash', input: { command: `end=$((SECONDS + ${seconds})); while [ $SECONDS -lt $end ]; do :; done; echo burnt`, timeout_ms: burnMs + 30_000 } }];
+}
+
+function sessionsFor(concurrency: number, settings: SuiteSettings): number {
+  if (settings.items !== undefined) return settings.items;
+  return settings.quick ? Math.max(64, 2 * concurrency) : Math.max(200, 4 * concurrency);
+}
+
+interface ServeFigures {
+  readonly seconds: number;
+  readonly okCalls: number;
+  readonly lateness: readonly number[];
+}
+
+/** Serves `sessions` already-queued sessions with `concurrency` slots; throws unless each completed with every call ok. */
+async function serve(cp: ControlPlaneProcess, sessions: number, concurrency: number, callsPerSession: number, leaseTtlSeconds?: number): Promise<ServeFigures> {
+  const runtime = sessionRuntime({ maxIdleMs: MAX_IDLE_MS, logLevel: 'error' });
+  let okCalls = 0;
+  let failedCall: string | null = null;
+  runtime.toolCalls$.subscribe((call) => {
+    if (call.ending === 'ok') okCalls += 1;
+    else failedCall ??= `${call.name} ended ${call.ending}`;
+  });
+  const worker = createWorker({
+    baseUrl: cp.url,
+    environmentId: cp.environmentId,
+    environmentKey: cp.environmentKey,
+    runtime,
+    maxConcurrency: concurrency,
+    pollers: pollersFor(concurrency),
+    pollIdleDelayMs: [0, 0],
+    logger: { level: 'error' },
+    ...(leaseTtlSeconds === undefined ? {} : { leaseTtlSeconds }),
+  });
+  const lateness: number[] = [];
+  let stopped = 0;
+  let failure: string | null = null;
+  const allStopped = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`session bench: ${stopped} of ${sessions} sessions ended within ${RUN_DEADLINE_MS} ms`)), RUN_DEADLINE_MS);
+    worker.events$.subscribe((event: WorkerEvent) => {
+      if (event.type === 'lease_renewed') lateness.push(event.late_ms);
+      if (event.type === 'fatal') failure = event.error;
+      if (event.type !== 'stopped') return;
+      if (event.outcome !== 'completed') failure ??= `item ${event.work_id} ended ${event.outcome}${event.exit?.detail === undefined ? '' : `: ${event.exit.detail}`}`;
+      stopped += 1;
+      if (stopped === sessions) {
+        clearTimeout(timer);
+        resolve(performance.now());
+      }
+    });
+  });
+  const startedAt = performance.now();
+  await worker.start();
+  try {
+    const endedAt = await allStopped;
+    if (failure !== null) throw new Error(`session bench: ${failure}`);
+    if (failedCall !== null) throw new Error(`session bench: a tool call failed: ${failedCall}`);
+    if (okCalls !== sessions * callsPerSession) throw new Error(`session bench: ${okCalls} calls ok, expected ${sessions * callsPerSession}`);
+    return { seconds: (endedAt - startedAt) / 1000, okCalls, lateness };
+  } finally {
+    await worker.shutdown({ mode: 'stop' });
+    await runtime.close();
+  }
+}
+
+export const sessionThroughput: Benchmark = {
+  name: 'session-throughput',
+  async run(settings) {
+    const runs = runsOf(settings);
+    const cases: BenchCase[] = [];
+    for (const [scenario, script] of Object.entries(QUICK_SCRIPTS)) for (const concurrency of SESSION_CONCURRENCY) {
+      const sessions = sessionsFor(concurrency, settings);
+      const perSession: number[] = [];
+      const perCall: number[] = [];
+      for (let run = 0; run < runs; run += 1) {
+        const cp = await startControlPlaneProcess({ store: 'memory' });
+        try {
+          await cp.enqueueSessions(sessions, { script }, 16);
+          const figures = await serve(cp, sessions, concurrency, CALLS_PER_SESSION);
+          perSession.push(sessions / figures.seconds);
+          perCall.push(figures.okCalls / figures.seconds);
+        } finally {
+          await cp.close();
+        }
+        settings.progress?.(`session-throughput ${scenario} C=${concurrency} run ${run + 1}/${runs}: ${perSession.at(-1)!.toFixed(1)} sessions/s, ${perCall.at(-1)!.toFixed(1)} calls/s`);
+      }
+      cases.push({ params: { scenario, concurrency, sessions }, metrics: { sessions_per_second: summarize(perSession), calls_per_second: summarize(perCall) } });
+    }
+
+    const burnMs = settings.items !== undefined ? BURN_MS.smoke : settings.quick ? BURN_MS.quick : BURN_MS.full;
+    const burning = settings.items ?? BURNING_SESSIONS;
+    const p99: number[] = [];
+    const max: number[] = [];
+    for (let run = 0; run < runs; run += 1) {
+      const cp = await startControlPlaneProcess({ store: 'memory' });
+      try {
+        await cp.enqueueSessions(burning, { script: burnScript(burnMs) }, 16);
+        const figures = await serve(cp, burning, burning, 1, BURN_LEASE_TTL_SECONDS);
+        if (figures.lateness.length === 0) throw new Error('session bench: no lease was renewed while the shells burnt CPU');
+        p99.push(percentile(figures.lateness, 99));
+        max.push(Math.max(...figures.lateness));
+        settings.progress?.(`session-throughput burn run ${run + 1}/${runs}: ${figures.lateness.length} beats, p99 late ${p99.at(-1)!.toFixed(1)} ms`);
+      } finally {
+        await cp.close();
+      }
+    }
+    cases.push({ params: { scenario: 'CPU-burning bash', concurrency: burning, sessions: burning }, metrics: { lateness_p99: summarize(p99), lateness_max: summarize(max) } });
+
+    const at64 = cases.find((c) => c.params['scenario'] === 'with bash' && c.params['concurrency'] === 64)?.metrics['calls_per_second']?.median ?? Number.NaN;
+    const fileAt64 = cases.find((c) => c.params['scenario'] === 'file tools' && c.params['concurrency'] === 64)?.metrics['calls_per_second']?.median ?? Number.NaN;
+    const lateP99 = cases.at(-1)?.metrics['lateness_p99']?.median ?? Number.NaN;
+    return {
+      name: 'session-throughput',
+      title: 'Session runtime: sessions and tool calls per second, heartbeat lateness under CPU-burning tools',
+      method:
+        'Each run starts a control plane in its own process (`envworker control-plane`, memory store, its session simulator) on 127.0.0.1 and queues N session items over HTTP, ' +
+        `each a scripted agent. A worker in the benchmark process serves them with \`sessionRuntime({ maxIdleMs: ${MAX_IDLE_MS} })\` at maxConcurrency C: ` +
+        'per session it fetches the session, opens its event stream, reads its history, runs each tool call in the item\'s own work directory and posts the result, ' +
+        `then stops the item. "with bash": ${CALLS_PER_SESSION} calls per session (write, read, edit, bash \`cat\`, glob; the bash call starts the session's shell), "file tools": the same with a second read for the bash call; timed from start() to the Nth \`stopped\` event. ` +
+        `"CPU-burning bash": ${BURNING_SESSIONS} sessions at once, each one bash call that spins for ${burnMs / 1000} s (${BURNING_SESSIONS} busy shells, niced 19, on this machine's cores), ` +
+        `lease TTL ${BURN_LEASE_TTL_SECONDS} s; lateness is how long after its due time each heartbeat went out (\`lease_renewed.late_ms\`), over all beats of the run.`,
+      generated_at: new Date().toISOString(),
+      quick: settings.quick,
+      machine: machineInfo(),
+      versions: versions(),
+      parameters: { runs, concurrency: [...SESSION_CONCURRENCY], calls_per_session: CALLS_PER_SESSION, burning_sessions: burning, burn_ms: burnMs, max_idle_ms: MAX_IDLE_MS, control_plane: 'own process' },
+      columns: [
+        { key: 'sessions_per_second', label: 'sessions', unit: 'sessions/s' },
+        { key: 'calls_per_second', label: 'tool calls', unit: 'calls/s' },
+        { key: 'lateness_p99', label: 'beat lateness p99', unit: 'ms' },
+        { key: 'lateness_max', label: 'beat lateness max', unit: 'ms' },
+      ],
+      cases,
+      goals: [
+        { goal: 'quick tool calls (one of them bash) at C=64 ≥ 200 calls/s', value: at64, unit: 'calls/s', met: at64 >= GOAL_CALLS_PER_SECOND },
+        { goal: 'quick file-tool calls at C=64 ≥ 200 calls/s', value: fileAt64, unit: 'calls/s', met: fileAt64 >= GOAL_CALLS_PER_SECOND },
+        { goal: `heartbeat lateness p99 with ${BURNING_SESSIONS} CPU-burning bash sessions < 250 ms`, value: lateP99, unit: 'ms', met: lateP99 < GOAL_P99_LATENESS_MS },
+      ],
+      plots: [
+        { id: 'calls-per-second', title: 'Tool calls per second by concurrency (5 quick calls a session)', x: 'concurrency', xLabel: 'maxConcurrency C', xScale: 'log', y: ['calls_per_second'], yLabel: 'tool calls/s', series: 'scenario' },
+      ],
+    } satisfies BenchResult;
+  },
+};
