@@ -16,7 +16,7 @@ import { ServedWorker } from './support/served-worker.js';
 
 let cp: ControlPlane;
 let served: ServedWorker;
-const logger = createLogger({ level: 'silent' as never, destination: { write: () => undefined } });
+const logger = createLogger({ level: 'fatal', destination: { write: () => undefined } });
 
 beforeAll(async () => {
   cp = await startControlPlane();

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { createLogger, groupRunning } from '@envworker/core';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { agentToolset, ToolError, type SessionTool, type ToolOutput } from '../src/index.js';
 import { applyEdit } from '../src/tools/edit-tool.js';
 import { grepTool } from '../src/tools/grep-tool.js';
@@ -34,9 +34,8 @@ afterEach(async () => {
   await rm(outside, { recursive: true, force: true });
 });
 
-afterAll(() => undefined);
 
-const logger = createLogger({ level: 'silent' as never, destination: { write: () => undefined } });
+const logger = createLogger({ level: 'fatal', destination: { write: () => undefined } });
 
 /** Runs `name` with `input` as the runner does (parse, then run); resolves with the text, or `error: <text>`. */
 async function call(name: string, input: unknown, signal: AbortSignal = new AbortController().signal, set: SessionTool[] = tools): Promise<string> {
