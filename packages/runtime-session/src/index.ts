@@ -8,3 +8,6 @@ export { SessionRunner, type SessionRunnerOptions, type RunnerEnd, type ToolCall
 export { ToolError, type SessionTool, type ToolContext, type ToolOutput, type ToolResultBlock, type ToolInputSchema } from './tools/session-tool.js';
 export { agentToolset, AGENT_TOOL_NAMES, type AgentToolsetOptions } from './tools/agent-toolset.js';
 export { DEFAULT_TOOL_TIMEOUT_MS } from './runner/call-execution.js';
+export { helperShellSpawner } from './tools/helper-shell-spawner.js';
+export { inProcessShellSpawner } from './tools/in-process-shell-spawner.js';
+export type { ShellProcess, ShellRequest, ShellSpawner } from './tools/shell-spawner.js';

@@ -20,7 +20,10 @@ import {
 import type { ToolCallRecord } from './runner/session-runner.js';
 import { sandboxInput, SessionSandbox, type SessionSandboxSettings } from './session-sandbox.js';
 import { AGENT_TOOL_NAMES } from './tools/agent-toolset.js';
+import { helperShellSpawner } from './tools/helper-shell-spawner.js';
+import { inProcessShellSpawner } from './tools/in-process-shell-spawner.js';
 import type { SessionTool } from './tools/session-tool.js';
+import type { ShellSpawner } from './tools/shell-spawner.js';
 
 /** Options of {@link sessionRuntime}; every one is optional. */
 export interface SessionRuntimeOptions {
@@ -38,6 +41,12 @@ export interface SessionRuntimeOptions {
   readonly maxFileBytes?: number | null;
   /** Niceness of the bash shell and what it starts (0–19), so busy commands yield the CPU to the worker; default 19. */
   readonly bashNice?: number;
+  /**
+   * How bash shells start: `helper` (default) asks one helper process per runtime to fork them,
+   * so this process's event loop, which every session's heartbeats share, never stalls on a
+   * fork; `in-process` forks this process for each.
+   */
+  readonly shells?: 'helper' | 'in-process';
   /** Download the agent's skills into `<workdir>/skills/`; default true. */
   readonly skills?: boolean;
   /** Keep each work directory after its session (for debugging); default false. */
@@ -56,7 +65,7 @@ export interface SessionRuntimeOptions {
 export interface SessionRuntime extends SandboxRuntime {
   /** Every tool call of every session, as it ends. Hot; completes on `close()`. */
   readonly toolCalls$: Observable<ToolCallRecord>;
-  /** Closes the clients it made; call once the worker has shut down. */
+  /** Closes the clients it made and ends its shell helper; call once the worker has shut down. */
   close(): Promise<void>;
 }
 
@@ -91,7 +100,8 @@ export function sessionRuntime(options: SessionRuntimeOptions = {}): SessionRunt
     }
     return client;
   };
-  const sandboxSettings: SessionSandboxSettings = { ...settings, onCall: (record) => calls.next(record) };
+  const shells = spawnerOf(options);
+  const sandboxSettings: SessionSandboxSettings = { ...settings, toolset: { ...settings.toolset, shells }, onCall: (record) => calls.next(record) };
   return {
     name: 'session',
     toolCalls$: calls.asObservable(),
@@ -110,8 +120,13 @@ export function sessionRuntime(options: SessionRuntimeOptions = {}): SessionRunt
       calls.complete();
       await Promise.all([...clients.values()].map((client) => client.close()));
       clients.clear();
+      await shells.close();
     },
   };
+}
+
+function spawnerOf(options: SessionRuntimeOptions): ShellSpawner {
+  return options.shells === 'in-process' ? inProcessShellSpawner : helperShellSpawner();
 }
 
 function resolveSettings(options: SessionRuntimeOptions): Omit<SessionSandboxSettings, 'onCall'> {
@@ -152,6 +167,7 @@ function resolveSettings(options: SessionRuntimeOptions): Omit<SessionSandboxSet
   if (options.maxFileBytes !== undefined && options.maxFileBytes !== null && !(Number.isSafeInteger(options.maxFileBytes) && options.maxFileBytes > 0)) {
     fail('maxFileBytes must be a whole number of bytes > 0, or null', 'range');
   }
+  if (options.shells !== undefined && options.shells !== 'helper' && options.shells !== 'in-process') fail("shells must be 'helper' or 'in-process'");
   if (options.bashNice !== undefined && !(Number.isInteger(options.bashNice) && options.bashNice >= 0 && options.bashNice <= 19)) fail('bashNice must be a whole number from 0 to 19', 'range');
   return {
     customTools: tools,
@@ -199,10 +215,11 @@ export interface ServeSessionInput {
 export function serveSession(input: ServeSessionInput, options: SessionRuntimeOptions = {}): Sandbox & { close(): Promise<void> } {
   const settings = resolveSettings(options);
   const client = options.client ?? new SessionsClient({ baseUrl: input.baseUrl, clock: settings.clock, random: settings.random });
+  const shells = spawnerOf(options);
   const sandbox = new SessionSandbox(
     { workId: input.workId, sessionId: input.sessionId, workdir: input.workdir, credential: input.credential, secrets: input.secrets, log: input.log, warning: null },
     client,
-    { ...settings, keepWorkdir: true, onCall: input.onToolCall ?? (() => undefined) },
+    { ...settings, toolset: { ...settings.toolset, shells }, keepWorkdir: true, onCall: input.onToolCall ?? (() => undefined) },
   );
   return {
     id: sandbox.id,
@@ -211,6 +228,7 @@ export function serveSession(input: ServeSessionInput, options: SessionRuntimeOp
     kill: () => sandbox.kill(),
     close: async () => {
       if (options.client === undefined) await client.close();
+      await shells.close();
     },
   };
 }

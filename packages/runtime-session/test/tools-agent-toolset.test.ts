@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { createLogger, groupRunning } from '@envworker/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { agentToolset, ToolError, type SessionTool, type ToolOutput } from '../src/index.js';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { agentToolset, helperShellSpawner, inProcessShellSpawner, ToolError, type SessionTool, type ShellSpawner, type ToolOutput } from '../src/index.js';
 import { applyEdit } from '../src/tools/edit-tool.js';
 import { grepTool } from '../src/tools/grep-tool.js';
 import { lineRange } from '../src/tools/read-tool.js';
@@ -53,11 +53,23 @@ function text(output: ToolOutput): string {
   return typeof output === 'string' ? output : output.map((block) => (block.type === 'text' ? block.text : `[${block.type}]`)).join('');
 }
 
-describe('bash', () => {
+const helperShells = helperShellSpawner();
+afterAll(() => helperShells.close());
+const spawners: [string, ShellSpawner][] = [
+  ['in-process', inProcessShellSpawner],
+  ['helper', helperShells],
+];
+
+describe.each(spawners)('bash, shells started %s', (_kind, shells) => {
+  beforeEach(() => {
+    tools = agentToolset({ workdir, shells });
+    toolsets.push(tools);
+  });
+
   it('keeps its state across calls, separately per toolset, and reports a failing exit with its output', async () => {
     expect(await call('bash', { command: 'export GREETING=hi; mkdir sub; cd sub; echo $GREETING' })).toBe('hi');
     expect(await call('bash', { command: 'echo "$GREETING from $(basename "$PWD")"' })).toBe('hi from sub');
-    const other = agentToolset({ workdir });
+    const other = agentToolset({ workdir, shells });
     toolsets.push(other);
     expect(await call('bash', { command: 'echo "[$GREETING]"' }, undefined, other)).toBe('[]');
     expect(await call('bash', { command: '(echo broken >&2; exit 3)' })).toBe('error: broken');
@@ -73,7 +85,7 @@ describe('bash', () => {
     process.env['ANTHROPIC_API_KEY'] = 'sk-ant-test-not-for-the-shell';
     process.env['ENVWORKER_TEST_HOST_ONLY'] = 'host';
     try {
-      const set = agentToolset({ workdir, inheritEnv: ['PATH', 'ENVWORKER_TEST_HOST_ONLY', 'ANTHROPIC_API_KEY'] });
+      const set = agentToolset({ workdir, shells, inheritEnv: ['PATH', 'ENVWORKER_TEST_HOST_ONLY', 'ANTHROPIC_API_KEY'] });
       toolsets.push(set);
       const env = await call('bash', { command: 'env | sort' }, undefined, set);
       expect(env).toContain('ENVWORKER_TEST_HOST_ONLY=host');
@@ -111,6 +123,13 @@ describe('bash', () => {
     controller.abort(new Error('the work item is being stopped'));
     expect(await running).toBe('error: bash: cancelled: the work item is being stopped');
     expect(await groupRunning(Number(await readFile(join(workdir, 'pid'), 'utf8')))).toBe(false);
+  });
+
+  it('names why the shell cannot start (its directory is gone), and starts one once it can', async () => {
+    await rm(workdir, { recursive: true });
+    expect(await call('bash', { command: 'echo hi' })).toBe('error: bash: cannot start the shell: cannot enter the working directory');
+    await mkdir(workdir);
+    expect(await call('bash', { command: 'echo hi' })).toBe('hi');
   });
 });
 

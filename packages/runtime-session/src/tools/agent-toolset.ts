@@ -7,8 +7,10 @@ import { bashTool } from './bash-tool.js';
 import { editTool } from './edit-tool.js';
 import { globTool } from './glob-tool.js';
 import { grepTool } from './grep-tool.js';
+import { inProcessShellSpawner } from './in-process-shell-spawner.js';
 import { readTool } from './read-tool.js';
 import type { SessionTool } from './session-tool.js';
+import type { ShellSpawner } from './shell-spawner.js';
 import { DEFAULT_MAX_FILE_BYTES } from './tool-limits.js';
 import { writeTool } from './write-tool.js';
 
@@ -28,6 +30,8 @@ export interface AgentToolsetOptions {
   readonly maxFileBytes?: number | null;
   /** Niceness of the shell and what it starts; default 19. */
   readonly bashNice?: number;
+  /** What starts the bash shell; default {@link inProcessShellSpawner}. A host serving many sessions passes one `helperShellSpawner()` to them all. */
+  readonly shells?: ShellSpawner;
 }
 
 /**
@@ -47,7 +51,7 @@ export function agentToolset(options: AgentToolsetOptions): SessionTool[] {
   }
   const maxFileBytes = options.maxFileBytes === undefined ? DEFAULT_MAX_FILE_BYTES : options.maxFileBytes;
   return [
-    bashTool(options.workdir, env, options.bashNice ?? DEFAULT_NICE),
+    bashTool(options.workdir, env, options.bashNice ?? DEFAULT_NICE, options.shells ?? inProcessShellSpawner),
     readTool(options.workdir, maxFileBytes),
     writeTool(options.workdir),
     editTool(options.workdir, maxFileBytes),

@@ -1,15 +1,14 @@
 /**
  * One session's persistent shell: `/bin/bash --noprofile --norc` leading its own process group,
- * niced so busy commands yield the CPU to the worker, with only the host variables it is given.
- * Each command is framed by a per-call random sentinel that carries its exit status; its stdin is
- * /dev/null; output beyond the limit keeps its tail. Ending a call early (timeout, cancel) kills
- * the whole group and waits until it is gone: nothing the command started outlives it.
+ * niced so busy commands yield the CPU to the worker, with only the host variables it is given,
+ * started by a `ShellSpawner`. Each command is framed by a per-call random sentinel that carries
+ * its exit status; its stdin is /dev/null; output beyond the limit keeps its tail. Ending a call
+ * early (timeout, cancel) kills the whole group and waits until it is gone: nothing the command
+ * started outlives it.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { setPriority } from 'node:os';
 import { signalGroup, waitGroupGone } from '@envworker/core';
+import type { ShellProcess, ShellSpawner } from './shell-spawner.js';
 import { BASH_OUTPUT_LIMIT } from './tool-limits.js';
 
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
@@ -20,44 +19,26 @@ const KILL_WAIT_MS = 5_000;
 export type CommandEnd = { readonly kind: 'exited'; readonly output: string; readonly exitCode: number } | { readonly kind: 'shell_died' };
 
 export class BashShell {
-  readonly #child: ChildProcessWithoutNullStreams;
-  readonly #pid: number;
+  readonly #shell: ShellProcess;
   #buffer = '';
   #truncated = false;
   #closed = false;
   #wake: (() => void) | null = null;
-  /** Resolves once the shell itself has exited and been reaped. */
-  readonly #exited: Promise<void>;
 
-  constructor(workdir: string, env: Readonly<Record<string, string>>, nice: number) {
-    this.#child = spawn('/bin/bash', ['--noprofile', '--norc'], {
-      cwd: workdir,
-      // The shell's own settings for pipe framing (as the official runner sets them), over the given variables.
-      env: { ...env, PS1: '', PS2: '', TERM: 'dumb' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
+  /** Starts a shell in `workdir`; rejects as `spawner.spawn` does. */
+  static async start(spawner: ShellSpawner, workdir: string, env: Readonly<Record<string, string>>, nice: number, signal: AbortSignal): Promise<BashShell> {
+    // The shell's own settings for pipe framing (as the official runner sets them), over the given variables.
+    const shell = await spawner.spawn({ cwd: workdir, env: { ...env, PS1: '', PS2: '', TERM: 'dumb' }, nice }, signal);
+    return new BashShell(shell);
+  }
+
+  private constructor(shell: ShellProcess) {
+    this.#shell = shell;
+    shell.onOutput((chunk) => this.#append(chunk));
+    void shell.outputClosed.then(() => {
+      this.#closed = true;
+      this.#wake?.();
     });
-    this.#pid = this.#child.pid ?? -1;
-    if (this.#pid > 0) {
-      try {
-        setPriority(this.#pid, nice);
-      } catch {
-        // Not allowed to renice (an unusual host policy): the shell runs at the worker's priority.
-      }
-      // A detached shell leads a new session, and with the kernel's autogroup scheduling a session
-      // is its own scheduling group whose weight ignores the processes' nice values: 64 busy
-      // shells would each weigh as much as the whole worker. The group's own nice fixes that.
-      void writeFile(`/proc/${this.#pid}/autogroup`, String(nice)).catch(() => undefined);
-    }
-    this.#child.stdout.setEncoding('utf8').on('data', (chunk: string) => this.#append(chunk));
-    this.#child.stderr.setEncoding('utf8').on('data', (chunk: string) => this.#append(chunk));
-    this.#child.stdin.on('error', () => undefined);
-    this.#exited = new Promise((resolve) => {
-      this.#child.once('exit', () => resolve());
-      this.#child.once('error', () => resolve());
-    });
-    this.#child.once('error', () => this.#onClose());
-    this.#child.once('close', () => this.#onClose());
   }
 
   get closed(): boolean {
@@ -75,7 +56,7 @@ export class BashShell {
     const sentinel = `__ENVWORKER_CMD_${randomUUID()}_DONE__`;
     // Split by quotes, so the sentinel only appears once the shell's printf joins it.
     const quoted = `${sentinel.slice(0, 10)}''${sentinel.slice(10)}`;
-    this.#child.stdin.write(`{ ${command}\n} </dev/null 2>&1; printf '\\n${quoted}%d\\n' $?\n`);
+    this.#shell.write(`{ ${command}\n} </dev/null 2>&1; printf '\\n${quoted}%d\\n' $?\n`);
     await new Promise<void>((resolve) => {
       const done = (): void => {
         signal.removeEventListener('abort', done);
@@ -105,14 +86,12 @@ export class BashShell {
   /** Kills the shell's whole process group and resolves once it is gone. */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#child.stdout.destroy();
-    this.#child.stderr.destroy();
-    this.#child.stdin.destroy();
-    if (this.#pid > 0 && signalGroup(this.#pid, 'SIGKILL')) {
+    this.#shell.destroy();
+    if (signalGroup(this.#shell.pid, 'SIGKILL')) {
       // Once the shell is reaped, a group with nothing else left answers at once; until then its
       // zombie makes every check scan /proc.
-      await Promise.race([this.#exited, new Promise((resolve) => setTimeout(resolve, KILL_WAIT_MS).unref())]);
-      await waitGroupGone(this.#pid, KILL_WAIT_MS);
+      await Promise.race([this.#shell.exited, new Promise((resolve) => setTimeout(resolve, KILL_WAIT_MS).unref())]);
+      await waitGroupGone(this.#shell.pid, KILL_WAIT_MS);
     }
     this.#wake?.();
   }
@@ -123,11 +102,6 @@ export class BashShell {
       this.#buffer = this.#buffer.slice(this.#buffer.length - BASH_OUTPUT_LIMIT);
       this.#truncated = true;
     }
-    this.#wake?.();
-  }
-
-  #onClose(): void {
-    this.#closed = true;
     this.#wake?.();
   }
 }

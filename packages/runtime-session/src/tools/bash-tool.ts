@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { BashShell } from './bash-shell.js';
 import { ToolError, type SessionTool } from './session-tool.js';
+import type { ShellSpawner } from './shell-spawner.js';
 import { BASH_DEFAULT_TIMEOUT_MS } from './tool-limits.js';
 import { parseToolInput } from './tool-input.js';
 
@@ -20,7 +21,7 @@ type BashInput = z.infer<typeof Input>;
 /** Why a call ended early, for its error result. */
 class BashTimeout extends Error {}
 
-export function bashTool(workdir: string, env: Readonly<Record<string, string>>, nice: number): SessionTool<BashInput> {
+export function bashTool(workdir: string, env: Readonly<Record<string, string>>, nice: number, spawner: ShellSpawner): SessionTool<BashInput> {
   let shell: BashShell | null = null;
   let queue: Promise<unknown> = Promise.resolve();
   const discard = async (): Promise<void> => {
@@ -34,13 +35,14 @@ export function bashTool(workdir: string, env: Readonly<Record<string, string>>,
       if (input.restart === true) return 'bash session restarted';
       throw new ToolError('bash: command is required');
     }
-    if (shell === null || shell.closed) shell = new BashShell(workdir, env, nice);
     const timeoutMs = input.timeout_ms ?? BASH_DEFAULT_TIMEOUT_MS;
     const ends = new AbortController();
     const timer = setTimeout(() => ends.abort(new BashTimeout(`bash command timed out after ${timeoutMs}ms`)), timeoutMs);
     const onAbort = (): void => ends.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
     try {
+      if (shell === null || shell.closed) shell = await BashShell.start(spawner, workdir, env, nice, ends.signal);
       const end = await shell.exec(input.command, ends.signal);
       if (end.kind === 'shell_died') {
         await discard();
@@ -51,6 +53,7 @@ export function bashTool(workdir: string, env: Readonly<Record<string, string>>,
     } catch (error) {
       if (error instanceof ToolError) throw error;
       shell = null;
+      if (!ends.signal.aborted) throw new ToolError(`bash: cannot start the shell: ${error instanceof Error ? error.message : String(error)}`);
       if (error instanceof BashTimeout) throw new ToolError(`bash: ${error.message}`);
       throw new ToolError(`bash: cancelled: ${error instanceof Error ? error.message : 'the call was cancelled'}`);
     } finally {
