@@ -7,6 +7,9 @@
  * - heartbeat lateness under load: 64 sessions each running one bash call that burns CPU for a
  *   while (on a 2-core machine: 32 busy processes a core), and how late the worker's heartbeats
  *   went out meanwhile (`lease_renewed.late_ms`): the niced shells must not starve the worker.
+ *
+ * Both are measured with shells started by the runtime's helper process and, side by side, by
+ * forking the worker process itself, which is what the helper exists to avoid.
  */
 import { performance } from 'node:perf_hooks';
 import { createWorker, type WorkerEvent } from '@envworker/core';
@@ -31,26 +34,31 @@ const BURN_MS = { full: 20_000, quick: 12_000, smoke: 1_000 } as const;
 const GOAL_CALLS_PER_SECOND = 200;
 const GOAL_P99_LATENESS_MS = 250;
 
+const WITH_BASH = [
+  { tool: 'write', input: { file_path: 'a.txt', content: 'alpha\nbeta\n' } },
+  { tool: 'read', input: { file_path: 'a.txt' } },
+  { tool: 'edit', input: { file_path: 'a.txt', old_string: 'beta', new_string: 'gamma' } },
+  { tool: 'bash', input: { command: 'cat a.txt' } },
+  { tool: 'glob', input: { pattern: '*.txt' } },
+] as const;
+const FILE_TOOLS = [...WITH_BASH.slice(0, 3), WITH_BASH[1], WITH_BASH[4]] as const;
+
+type Shells = 'helper' | 'in-process';
+
 /**
- * The 5 quick calls of every throughput session: with one bash call (whose session then starts
- * its shell, a fork of the worker process), and with file tools only.
+ * The throughput scenarios, run side by side: 5 quick calls with one bash call (whose session then
+ * starts its shell) under each way of starting shells, and with file tools only.
  */
-const QUICK_SCRIPTS = {
-  'with bash': [
-    { tool: 'write', input: { file_path: 'a.txt', content: 'alpha\nbeta\n' } },
-    { tool: 'read', input: { file_path: 'a.txt' } },
-    { tool: 'edit', input: { file_path: 'a.txt', old_string: 'beta', new_string: 'gamma' } },
-    { tool: 'bash', input: { command: 'cat a.txt' } },
-    { tool: 'glob', input: { pattern: '*.txt' } },
-  ],
-  'file tools': [
-    { tool: 'write', input: { file_path: 'a.txt', content: 'alpha\nbeta\n' } },
-    { tool: 'read', input: { file_path: 'a.txt' } },
-    { tool: 'edit', input: { file_path: 'a.txt', old_string: 'beta', new_string: 'gamma' } },
-    { tool: 'read', input: { file_path: 'a.txt' } },
-    { tool: 'glob', input: { pattern: '*.txt' } },
-  ],
-} as const;
+const SCENARIOS: readonly { readonly scenario: string; readonly script: readonly unknown[]; readonly shells: Shells }[] = [
+  { scenario: 'with bash', script: WITH_BASH, shells: 'helper' },
+  { scenario: 'with bash, in-process fork', script: WITH_BASH, shells: 'in-process' },
+  { scenario: 'file tools', script: FILE_TOOLS, shells: 'helper' },
+];
+/** The CPU-burning runs, under each way of starting shells. */
+const BURN_SCENARIOS: readonly { readonly scenario: string; readonly shells: Shells }[] = [
+  { scenario: 'CPU-burning bash', shells: 'helper' },
+  { scenario: 'CPU-burning bash, in-process fork', shells: 'in-process' },
+];
 
 function burnScript(burnMs: number): unknown[] {
   // Bash's own loop: no sleep, all CPU, until the deadline in whole seconds.
@@ -70,8 +78,8 @@ interface ServeFigures {
 }
 
 /** Serves `sessions` already-queued sessions with `concurrency` slots; throws unless each completed with every call ok. */
-async function serve(cp: ControlPlaneProcess, sessions: number, concurrency: number, callsPerSession: number, leaseTtlSeconds?: number): Promise<ServeFigures> {
-  const runtime = sessionRuntime({ maxIdleMs: MAX_IDLE_MS, logLevel: 'error' });
+async function serve(cp: ControlPlaneProcess, sessions: number, concurrency: number, callsPerSession: number, shells: Shells, leaseTtlSeconds?: number): Promise<ServeFigures> {
+  const runtime = sessionRuntime({ maxIdleMs: MAX_IDLE_MS, logLevel: 'error', shells });
   let okCalls = 0;
   let failedCall: string | null = null;
   runtime.toolCalls$.subscribe((call) => {
@@ -125,47 +133,56 @@ export const sessionThroughput: Benchmark = {
   async run(settings) {
     const runs = runsOf(settings);
     const cases: BenchCase[] = [];
-    for (const [scenario, script] of Object.entries(QUICK_SCRIPTS)) for (const concurrency of SESSION_CONCURRENCY) {
+    // Runs interleave the scenarios, so each pair of figures shares the machine's state of the moment.
+    for (const concurrency of SESSION_CONCURRENCY) {
       const sessions = sessionsFor(concurrency, settings);
-      const perSession: number[] = [];
-      const perCall: number[] = [];
+      const perSession = SCENARIOS.map((): number[] => []);
+      const perCall = SCENARIOS.map((): number[] => []);
       for (let run = 0; run < runs; run += 1) {
-        const cp = await startControlPlaneProcess({ store: 'memory' });
-        try {
-          await cp.enqueueSessions(sessions, { script }, 16);
-          const figures = await serve(cp, sessions, concurrency, CALLS_PER_SESSION);
-          perSession.push(sessions / figures.seconds);
-          perCall.push(figures.okCalls / figures.seconds);
-        } finally {
-          await cp.close();
+        for (const [index, { scenario, script, shells }] of SCENARIOS.entries()) {
+          const cp = await startControlPlaneProcess({ store: 'memory' });
+          try {
+            await cp.enqueueSessions(sessions, { script }, 16);
+            const figures = await serve(cp, sessions, concurrency, CALLS_PER_SESSION, shells);
+            perSession[index]!.push(sessions / figures.seconds);
+            perCall[index]!.push(figures.okCalls / figures.seconds);
+          } finally {
+            await cp.close();
+          }
+          settings.progress?.(`session-throughput ${scenario} C=${concurrency} run ${run + 1}/${runs}: ${perSession[index]!.at(-1)!.toFixed(1)} sessions/s, ${perCall[index]!.at(-1)!.toFixed(1)} calls/s`);
         }
-        settings.progress?.(`session-throughput ${scenario} C=${concurrency} run ${run + 1}/${runs}: ${perSession.at(-1)!.toFixed(1)} sessions/s, ${perCall.at(-1)!.toFixed(1)} calls/s`);
       }
-      cases.push({ params: { scenario, concurrency, sessions }, metrics: { sessions_per_second: summarize(perSession), calls_per_second: summarize(perCall) } });
+      for (const [index, { scenario, shells }] of SCENARIOS.entries()) {
+        cases.push({ params: { scenario, shells, concurrency, sessions }, metrics: { sessions_per_second: summarize(perSession[index]!), calls_per_second: summarize(perCall[index]!) } });
+      }
     }
 
     const burnMs = settings.items !== undefined ? BURN_MS.smoke : settings.quick ? BURN_MS.quick : BURN_MS.full;
     const burning = settings.items ?? BURNING_SESSIONS;
-    const p99: number[] = [];
-    const max: number[] = [];
+    const p99 = BURN_SCENARIOS.map((): number[] => []);
+    const max = BURN_SCENARIOS.map((): number[] => []);
     for (let run = 0; run < runs; run += 1) {
-      const cp = await startControlPlaneProcess({ store: 'memory' });
-      try {
-        await cp.enqueueSessions(burning, { script: burnScript(burnMs) }, 16);
-        const figures = await serve(cp, burning, burning, 1, BURN_LEASE_TTL_SECONDS);
-        if (figures.lateness.length === 0) throw new Error('session bench: no lease was renewed while the shells burnt CPU');
-        p99.push(percentile(figures.lateness, 99));
-        max.push(Math.max(...figures.lateness));
-        settings.progress?.(`session-throughput burn run ${run + 1}/${runs}: ${figures.lateness.length} beats, p99 late ${p99.at(-1)!.toFixed(1)} ms`);
-      } finally {
-        await cp.close();
+      for (const [index, { scenario, shells }] of BURN_SCENARIOS.entries()) {
+        const cp = await startControlPlaneProcess({ store: 'memory' });
+        try {
+          await cp.enqueueSessions(burning, { script: burnScript(burnMs) }, 16);
+          const figures = await serve(cp, burning, burning, 1, shells, BURN_LEASE_TTL_SECONDS);
+          if (figures.lateness.length === 0) throw new Error('session bench: no lease was renewed while the shells burnt CPU');
+          p99[index]!.push(percentile(figures.lateness, 99));
+          max[index]!.push(Math.max(...figures.lateness));
+          settings.progress?.(`session-throughput ${scenario} run ${run + 1}/${runs}: ${figures.lateness.length} beats, p99 late ${p99[index]!.at(-1)!.toFixed(1)} ms`);
+        } finally {
+          await cp.close();
+        }
       }
     }
-    cases.push({ params: { scenario: 'CPU-burning bash', concurrency: burning, sessions: burning }, metrics: { lateness_p99: summarize(p99), lateness_max: summarize(max) } });
+    for (const [index, { scenario, shells }] of BURN_SCENARIOS.entries()) {
+      cases.push({ params: { scenario, shells, concurrency: burning, sessions: burning }, metrics: { lateness_p99: summarize(p99[index]!), lateness_max: summarize(max[index]!) } });
+    }
 
     const at64 = cases.find((c) => c.params['scenario'] === 'with bash' && c.params['concurrency'] === 64)?.metrics['calls_per_second']?.median ?? Number.NaN;
     const fileAt64 = cases.find((c) => c.params['scenario'] === 'file tools' && c.params['concurrency'] === 64)?.metrics['calls_per_second']?.median ?? Number.NaN;
-    const lateP99 = cases.at(-1)?.metrics['lateness_p99']?.median ?? Number.NaN;
+    const lateP99 = cases.find((c) => c.params['scenario'] === BURN_SCENARIOS[0]!.scenario)?.metrics['lateness_p99']?.median ?? Number.NaN;
     return {
       name: 'session-throughput',
       title: 'Session runtime: sessions and tool calls per second, heartbeat lateness under CPU-burning tools',
@@ -174,6 +191,7 @@ export const sessionThroughput: Benchmark = {
         `each a scripted agent. A worker in the benchmark process serves them with \`sessionRuntime({ maxIdleMs: ${MAX_IDLE_MS} })\` at maxConcurrency C: ` +
         'per session it fetches the session, opens its event stream, reads its history, runs each tool call in the item\'s own work directory and posts the result, ' +
         `then stops the item. "with bash": ${CALLS_PER_SESSION} calls per session (write, read, edit, bash \`cat\`, glob; the bash call starts the session's shell), "file tools": the same with a second read for the bash call; timed from start() to the Nth \`stopped\` event. ` +
+        'Shells start through the runtime\'s shell helper process (`shells: \'helper\'`, the default) or, in the "in-process fork" scenarios, by forking the worker process itself (`shells: \'in-process\'`); the scenarios take turns within each run. ' +
         `"CPU-burning bash": ${BURNING_SESSIONS} sessions at once, each one bash call that spins for ${burnMs / 1000} s (${BURNING_SESSIONS} busy shells, niced 19, on this machine's cores), ` +
         `lease TTL ${BURN_LEASE_TTL_SECONDS} s; lateness is how long after its due time each heartbeat went out (\`lease_renewed.late_ms\`), over all beats of the run.`,
       generated_at: new Date().toISOString(),
