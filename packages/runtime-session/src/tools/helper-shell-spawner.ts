@@ -134,16 +134,18 @@ class HelperShellSpawner implements ShellSpawner {
 
   #ready(): Promise<Helper> {
     if (this.#helper === null) {
-      const starting = this.#start();
-      this.#helper = starting;
-      starting.catch(() => {
+      // Once this helper fails to start or exits, the next request starts a new one.
+      const gone = (): void => {
         if (this.#helper === starting) this.#helper = null;
-      });
+      };
+      const starting = this.#start(gone);
+      this.#helper = starting;
+      starting.catch(gone);
     }
     return this.#helper;
   }
 
-  async #start(): Promise<Helper> {
+  async #start(onExit: () => void): Promise<Helper> {
     const server = createServer((socket) => this.#accept(socket));
     server.listen(0, '127.0.0.1');
     try {
@@ -165,13 +167,7 @@ class HelperShellSpawner implements ShellSpawner {
     helper.requests.on('error', () => undefined);
     createInterface({ input: helper.answers }).on('line', (line) => this.#onAnswer(line));
     child.once('exit', (code, signal) => {
-      const current = this.#helper;
-      void current?.then(
-        (running) => {
-          if (running === helper && this.#helper === current) this.#helper = null;
-        },
-        () => undefined,
-      );
+      onExit();
       const why = new Error(`the shell helper exited (${signal ?? `code ${code}`})`);
       for (const launch of [...this.#launches.values()]) launch.fail(why);
       server.close();
