@@ -16,10 +16,11 @@ import { createWorker, type WorkerEvent } from '@envworker/core';
 import { sessionRuntime } from '@envworker/runtime-session';
 import type { Benchmark, SuiteSettings } from './benchmark.js';
 import { runsOf } from './benchmark.js';
+import { cpuSnapshot, cpuSplit, type CpuSplit } from './cpu-split.js';
 import { startControlPlaneProcess, type ControlPlaneProcess } from './infra/control-plane-process.js';
 import { machineInfo, versions, type BenchCase, type BenchResult } from './result.js';
 import { pollersFor } from './side-by-side.js';
-import { percentile, summarize } from './stats.js';
+import { percentile, summarize, type Summary } from './stats.js';
 
 export const SESSION_CONCURRENCY = [1, 16, 64] as const;
 /** Sessions served at once while the shells burn CPU. */
@@ -75,6 +76,8 @@ interface ServeFigures {
   readonly seconds: number;
   readonly okCalls: number;
   readonly lateness: readonly number[];
+  /** CPU ms per session, from start() to the last `stopped`; `null` off Linux. */
+  readonly cpu: CpuSplit | null;
 }
 
 /** Serves `sessions` already-queued sessions with `concurrency` slots; throws unless each completed with every call ok. */
@@ -114,18 +117,31 @@ async function serve(cp: ControlPlaneProcess, sessions: number, concurrency: num
       }
     });
   });
+  const cpuBefore = cpuSnapshot(cp.pid);
   const startedAt = performance.now();
   await worker.start();
   try {
     const endedAt = await allStopped;
+    const cpu = cpuSplit(cpuBefore, cpuSnapshot(cp.pid), sessions);
     if (failure !== null) throw new Error(`session bench: ${failure}`);
     if (failedCall !== null) throw new Error(`session bench: a tool call failed: ${failedCall}`);
     if (okCalls !== sessions * callsPerSession) throw new Error(`session bench: ${okCalls} calls ok, expected ${sessions * callsPerSession}`);
-    return { seconds: (endedAt - startedAt) / 1000, okCalls, lateness };
+    return { seconds: (endedAt - startedAt) / 1000, okCalls, lateness, cpu };
   } finally {
     await worker.shutdown({ mode: 'stop' });
     await runtime.close();
   }
+}
+
+/** The CPU split's metrics, where `/proc` gave one for every run. */
+function cpuMetrics(splits: readonly CpuSplit[]): Record<string, Summary> {
+  if (splits.length === 0) return {};
+  return {
+    cpu_ms_per_session: summarize(splits.map((split) => split.machine)),
+    worker_cpu_ms_per_session: summarize(splits.map((split) => split.worker)),
+    control_plane_cpu_ms_per_session: summarize(splits.map((split) => split.controlPlane)),
+    rest_cpu_ms_per_session: summarize(splits.map((split) => split.rest)),
+  };
 }
 
 export const sessionThroughput: Benchmark = {
@@ -138,6 +154,7 @@ export const sessionThroughput: Benchmark = {
       const sessions = sessionsFor(concurrency, settings);
       const perSession = SCENARIOS.map((): number[] => []);
       const perCall = SCENARIOS.map((): number[] => []);
+      const cpu = SCENARIOS.map((): CpuSplit[] => []);
       for (let run = 0; run < runs; run += 1) {
         for (const [index, { scenario, script, shells }] of SCENARIOS.entries()) {
           const cp = await startControlPlaneProcess({ store: 'memory' });
@@ -146,6 +163,7 @@ export const sessionThroughput: Benchmark = {
             const figures = await serve(cp, sessions, concurrency, CALLS_PER_SESSION, shells);
             perSession[index]!.push(sessions / figures.seconds);
             perCall[index]!.push(figures.okCalls / figures.seconds);
+            if (figures.cpu !== null) cpu[index]!.push(figures.cpu);
           } finally {
             await cp.close();
           }
@@ -153,7 +171,7 @@ export const sessionThroughput: Benchmark = {
         }
       }
       for (const [index, { scenario, shells }] of SCENARIOS.entries()) {
-        cases.push({ params: { scenario, shells, concurrency, sessions }, metrics: { sessions_per_second: summarize(perSession[index]!), calls_per_second: summarize(perCall[index]!) } });
+        cases.push({ params: { scenario, shells, concurrency, sessions }, metrics: { sessions_per_second: summarize(perSession[index]!), calls_per_second: summarize(perCall[index]!), ...cpuMetrics(cpu[index]!) } });
       }
     }
 
@@ -193,7 +211,8 @@ export const sessionThroughput: Benchmark = {
         `then stops the item. "with bash": ${CALLS_PER_SESSION} calls per session (write, read, edit, bash \`cat\`, glob; the bash call starts the session's shell), "file tools": the same with a second read for the bash call; timed from start() to the Nth \`stopped\` event. ` +
         'Shells start through the runtime\'s shell helper process (`shells: \'helper\'`, the default) or, in the "in-process fork" scenarios, by forking the worker process itself (`shells: \'in-process\'`); the scenarios take turns within each run. ' +
         `"CPU-burning bash": ${BURNING_SESSIONS} sessions at once, each one bash call that spins for ${burnMs / 1000} s (${BURNING_SESSIONS} busy shells, niced 19, on this machine's cores), ` +
-        `lease TTL ${BURN_LEASE_TTL_SECONDS} s; lateness is how long after its due time each heartbeat went out (\`lease_renewed.late_ms\`), over all beats of the run.`,
+        `lease TTL ${BURN_LEASE_TTL_SECONDS} s; lateness is how long after its due time each heartbeat went out (\`lease_renewed.late_ms\`), over all beats of the run. ` +
+        'CPU per session (Linux, from /proc over the same window): the whole machine\'s busy time, the worker\'s (this process, every thread), the control plane process\'s, and the rest: the shells and the helper, kernel threads, anything else running. /proc counts in 10 ms ticks, so a figure of N sessions is good to about ±30/N ms (a file-tools run\'s rest is 0 within that).',
       generated_at: new Date().toISOString(),
       quick: settings.quick,
       machine: machineInfo(),
@@ -202,6 +221,10 @@ export const sessionThroughput: Benchmark = {
       columns: [
         { key: 'sessions_per_second', label: 'sessions', unit: 'sessions/s' },
         { key: 'calls_per_second', label: 'tool calls', unit: 'calls/s' },
+        { key: 'cpu_ms_per_session', label: 'machine CPU', unit: 'ms/session' },
+        { key: 'worker_cpu_ms_per_session', label: 'worker CPU', unit: 'ms/session' },
+        { key: 'control_plane_cpu_ms_per_session', label: 'control plane CPU', unit: 'ms/session' },
+        { key: 'rest_cpu_ms_per_session', label: 'shells and the rest', unit: 'ms/session' },
         { key: 'lateness_p99', label: 'beat lateness p99', unit: 'ms' },
         { key: 'lateness_max', label: 'beat lateness max', unit: 'ms' },
       ],
