@@ -6,6 +6,7 @@
  * next; what a session costs in CPU, and who pays it, says why a figure is where it is.
  */
 import { readFileSync } from 'node:fs';
+import { statFields } from '@envworker/core';
 
 /** Linux reports `/proc` times in USER_HZ ticks, which it fixes at 100 a second for userspace. */
 const MS_PER_TICK = 10;
@@ -39,9 +40,9 @@ export function cpuSnapshot(otherPid: number): CpuSnapshot | null {
   }
 }
 
-/** The CPU of the run between two snapshots, per unit of work; `null` if either is missing. */
+/** The CPU of the run between two snapshots, per unit of work (at least one); `null` if either is missing. */
 export function cpuSplit(before: CpuSnapshot | null, after: CpuSnapshot | null, units: number): CpuSplit | null {
-  if (before === null || after === null || units <= 0) return null;
+  if (before === null || after === null) return null;
   const machine = (after.machineBusyMs - before.machineBusyMs) / units;
   const worker = (after.selfMs - before.selfMs) / units;
   const controlPlane = (after.otherMs - before.otherMs) / units;
@@ -59,8 +60,8 @@ export function machineBusyMs(procStat: string): number {
 
 /** utime + stime of one process from its `/proc/<pid>/stat` (the command name may hold spaces and parentheses). */
 export function processCpuMs(pidStat: string): number {
-  const fields = pidStat.slice(pidStat.lastIndexOf(')') + 2).split(' ');
-  // After the name: state is field 3 of stat(5), so utime (14) and stime (15) are at 11 and 12 here.
+  // utime and stime are fields 14 and 15 of stat(5).
+  const fields = statFields(pidStat) ?? [];
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error('/proc/<pid>/stat: no utime and stime');

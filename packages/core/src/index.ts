@@ -69,6 +69,7 @@ export { LineSplitter, TRUNCATED_MARK } from './runtime/line-splitter.js';
 export { signalGroup, groupRunning, waitGroupGone, GROUP_POLL_MS } from './runtime/process-group.js';
 export {
   parseProcStat,
+  statFields,
   readProcStat,
   readProcStatSync,
   processGroupMembers,

@@ -18,15 +18,21 @@ export interface ProcStat {
 }
 
 /**
- * Parses the text of `/proc/<pid>/stat`; `null` when it is not one. The command name (field 2)
- * is in parentheses and may itself hold spaces and parentheses, so the fields are counted from
- * the last `)`.
+ * The fields of a `/proc/<pid>/stat` text after the command name: field 3 (state) at index 0, so
+ * field N of stat(5) at index N - 3; `null` when the text has no name. The name (field 2) is in
+ * parentheses and may itself hold spaces and parentheses, so the fields are counted from the
+ * last `)`.
  */
-export function parseProcStat(pid: number, text: string): ProcStat | null {
+export function statFields(text: string): string[] | null {
   const close = text.lastIndexOf(')');
   if (close === -1) return null;
-  // After the name: field 3 (state) is index 0, so field N is index N - 3.
-  const fields = text.slice(close + 2).split(' ');
+  return text.slice(close + 2).split(' ');
+}
+
+/** Parses the text of `/proc/<pid>/stat`; `null` when it is not one. */
+export function parseProcStat(pid: number, text: string): ProcStat | null {
+  const fields = statFields(text);
+  if (fields === null) return null;
   const state = fields[0];
   const pgid = Number(fields[2]);
   const startTime = Number(fields[19]);
