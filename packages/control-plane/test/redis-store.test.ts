@@ -186,7 +186,7 @@ describe.runIf(run)('RedisWorkStore', () => {
       expect([...report.calls.keys()].sort()).toEqual(Object.keys(SCRIPTS).sort());
     }, 60_000);
 
-    it('notices, in that audit, a key touched without being declared and declared keys under two hash tags', async () => {
+    it('notices, in that audit, a key touched without being declared and declared keys under two hash tags, in EVALSHA and EVAL calls', async () => {
       const probe = "#!lua\nredis.call('GET', KEYS[1])\nreturn redis.call('GET', ARGV[1])";
       const digest = createHash('sha1').update(probe).digest('hex');
       const audit = await startKeyAudit(server!.url, new Map([['probe', probe]]));
@@ -195,12 +195,18 @@ describe.runIf(run)('RedisWorkStore', () => {
         await client.evalsha(digest, 1, '{p}:a', '{p}:a');
         await client.evalsha(digest, 1, '{p}:a', '{p}:b');
         await client.evalsha(digest, 2, '{p}:a', '{q}:a', '{p}:a');
+        // The script's source itself, as ioredis sends a script the first time on a connection.
+        await client.eval(probe, 1, '{p}:a', '{p}:c');
       } finally {
         client.disconnect();
       }
       const report = await audit.stop();
-      expect(report.calls.get('probe')).toBe(3);
-      expect(report.violations).toEqual(['probe: GET touched undeclared key {p}:b', 'probe: declared keys under 2 hash tags: {p}:a {q}:a']);
+      expect(report.calls.get('probe')).toBe(4);
+      expect(report.violations).toEqual([
+        'probe: GET touched undeclared key {p}:b',
+        'probe: declared keys under 2 hash tags: {p}:a {q}:a',
+        'probe: GET touched undeclared key {p}:c',
+      ]);
     });
   });
 

@@ -2,7 +2,7 @@
  * Proves on a real redis-server that scripts declare every key they touch, all under one hash
  * tag. A standalone Redis 7 does not refuse an undeclared key, even in a script with a shebang
  * (only a cluster refuses, and only a key of another slot), so this watches the server instead:
- * MONITOR shows each EVALSHA with its declared keys, followed by every command its script ran
+ * MONITOR shows each EVAL or EVALSHA with its declared keys, followed by every command its script ran
  * (source `lua`; a script runs atomically, so nothing comes between), and `COMMAND GETKEYS` tells
  * which keys each of those commands touched.
  */
@@ -36,8 +36,11 @@ function hashTag(key: string): string {
 }
 
 /**
- * Loads `scripts` (name → Lua source) into the server, so that every call of them is an EVALSHA
- * of a known digest, and starts watching. Calls of other scripts are not audited.
+ * Starts watching calls of `scripts` (name → Lua source). A call is known by its digest, whether
+ * sent as EVALSHA or as EVAL: ioredis sends a script's source with EVAL the first time it uses the
+ * script on a connection, and EVALSHA after that, so a script called once per connection only ever
+ * shows as EVAL. The scripts are loaded too, so that a client's EVALSHA finds them. Calls of other
+ * scripts are not audited.
  */
 export async function startKeyAudit(url: string, scripts: ReadonlyMap<string, string>): Promise<KeyAudit> {
   const client = new Redis(url);
@@ -56,8 +59,14 @@ export async function startKeyAudit(url: string, scripts: ReadonlyMap<string, st
       return;
     }
     current = undefined;
-    if (args[0]?.toString().toLowerCase() !== 'evalsha') return;
-    const name = names.get(args[1]?.toString().toLowerCase() ?? '');
+    const command = args[0]?.toString().toLowerCase();
+    const script = args[1];
+    if (script === undefined) return;
+    let digest: string;
+    if (command === 'evalsha') digest = script.toString().toLowerCase();
+    else if (command === 'eval') digest = createHash('sha1').update(script).digest('hex');
+    else return;
+    const name = names.get(digest);
     if (name === undefined) return;
     const count = Number(args[2]?.toString());
     current = { name, declared: args.slice(3, 3 + count).map(String), commands: [] };
