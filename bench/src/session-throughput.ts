@@ -133,7 +133,7 @@ async function serve(cp: ControlPlaneProcess, sessions: number, concurrency: num
   }
 }
 
-/** The CPU split's metrics, where `/proc` gave one for every run. */
+/** The CPU split's metrics over the runs that had one; none off Linux, where no run has one. */
 function cpuMetrics(splits: readonly CpuSplit[]): Record<string, Summary> {
   if (splits.length === 0) return {};
   return {
