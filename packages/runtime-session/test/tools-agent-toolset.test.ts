@@ -239,8 +239,10 @@ describe('rules with many cases', () => {
         const edit = applyEdit(text, old, replacement, all);
         if (count === 0) expect(edit).toEqual({ problem: 'not_found' });
         else if (count > 1 && !all) expect(edit).toEqual({ problem: 'not_unique', count });
-        else expect(edit).toEqual({ text: all ? text.replaceAll(old, replacement) : text.slice(0, text.indexOf(old)) + replacement + text.slice(text.indexOf(old) + old.length), count });
+        // The replacement comes from a function: as a string, its `$$` or `$&` would be a pattern, and the edit is literal.
+        else expect(edit).toEqual({ text: all ? text.replaceAll(old, () => replacement) : text.slice(0, text.indexOf(old)) + replacement + text.slice(text.indexOf(old) + old.length), count });
       }),
+      { examples: [['a', 'a', '$$', true], ['ab', 'b', '$&$`', false]] },
     );
   });
 
