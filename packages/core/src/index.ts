@@ -67,6 +67,7 @@ export { buildSandboxSpec, type SandboxSpecInput } from './runtime/sandbox-spec.
 export { createWorkdir, removeWorkdir, errorCode } from './runtime/workdir.js';
 export { LineSplitter, TRUNCATED_MARK } from './runtime/line-splitter.js';
 export { signalGroup, groupRunning, waitGroupGone, GROUP_POLL_MS } from './runtime/process-group.js';
+export { niceSandbox, NICE_RANGE } from './runtime/sandbox-priority.js';
 export {
   parseProcStat,
   statFields,
