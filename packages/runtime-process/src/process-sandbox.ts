@@ -9,6 +9,7 @@ import {
   errorCode,
   GROUP_POLL_MS,
   groupRunning,
+  niceSandbox,
   readProcStatSync,
   removeWorkdir,
   signalGroup,
@@ -55,7 +56,8 @@ export async function launchProcessSandbox(input: LaunchInput): Promise<ProcessS
   const child = spawn(settings.file, settings.args, {
     cwd: spec.workdir,
     env: childEnvironment(spec.env, settings.inheritEnv),
-    // Its own process group (pgid = pid), so that signals reach everything it starts.
+    // Its own process group (pgid = pid), so that signals reach everything it starts. Detached also
+    // means a process session of its own, and so a scheduling group of its own (see niceSandbox).
     detached: true,
     stdio: ['pipe', 'pipe', 'pipe'],
     ...(settings.user === null ? {} : { uid: settings.user.uid, gid: settings.user.gid }),
@@ -63,6 +65,9 @@ export async function launchProcessSandbox(input: LaunchInput): Promise<ProcessS
   // Until the event loop turns, the child cannot have been collected: its pid is still its own,
   // so the start time read now is the one `reap` must find to know the group for this sandbox's.
   const stat = child.pid === undefined ? null : readProcStatSync(child.pid);
+  // Before the event loop turns, so that the command has had the least time to start anything
+  // that would keep the old priority.
+  if (child.pid !== undefined) niceSandbox(child.pid, settings.nice);
   try {
     await spawned(child);
   } catch (error) {

@@ -5,7 +5,7 @@
  */
 import { constants, tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { systemClock, type Clock } from '@envworker/core';
+import { NICE_RANGE, systemClock, type Clock } from '@envworker/core';
 import { checkInheritEnv } from './child-environment.js';
 import { findExecutable, isExecutableFile } from './command-path.js';
 import { optionError } from './option-error.js';
@@ -50,6 +50,12 @@ export interface ProcessRuntimeOptions {
   readonly limits?: ProcessLimits;
   /** Where the state files of running sandboxes are kept, for `reap`; default `<os tmpdir>/envworker-state`. */
   readonly stateDir?: string;
+  /**
+   * Niceness of each sandbox (0–19), and of its process session's scheduling group on a kernel
+   * with autogroups, so that sandboxes busy with CPU leave the worker enough of it for its
+   * heartbeats; default 19, as the session runtime's shells. 0: the default priority.
+   */
+  readonly nice?: number;
   /** Time source of the grace and limit timers and of `durationMs`; default the system clock. */
   readonly clock?: Clock;
 }
@@ -71,6 +77,7 @@ export interface ProcessSettings {
   readonly user: ProcessUser | null;
   readonly limits: ProcessLimits | null;
   readonly stateDir: string;
+  readonly nice: number;
   readonly clock: Clock;
 }
 
@@ -79,6 +86,7 @@ const DEFAULT_MAX_LINE_BYTES = 16 * 1024;
 const MAX_LINE_BYTES_RANGE = [256, 1024 * 1024] as const;
 const MAX_MS = 365 * 24 * 60 * 60 * 1000;
 const DEFAULT_SHELL = '/bin/sh';
+const DEFAULT_NICE = 19;
 
 const KNOWN_OPTIONS = new Set([
   'command',
@@ -95,6 +103,7 @@ const KNOWN_OPTIONS = new Set([
   'user',
   'limits',
   'stateDir',
+  'nice',
   'clock',
 ]);
 
@@ -129,6 +138,7 @@ export function resolveProcessOptions(options: ProcessRuntimeOptions): ProcessSe
     user,
     limits: limits?.limits ?? null,
     stateDir: stateDirectory(options.stateDir),
+    nice: options.nice === undefined ? DEFAULT_NICE : wholeNumber(options.nice, 'nice', ...NICE_RANGE),
     clock,
   };
 }

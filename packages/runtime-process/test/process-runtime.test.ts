@@ -3,6 +3,7 @@
  * group, the environment and standard input, the work directory, output bounds and limits.
  */
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,8 @@ import { processRuntime, TRUNCATED_MARK, type ProcessRuntimeOptions } from '../s
 import { CONFORMANCE_PROGRAM, TempRoot, exists, numbersAfter, processRunning, within } from './support/harness.js';
 
 const root = new TempRoot();
+const HAS_AUTOGROUP = existsSync('/proc/self/autogroup');
+if (!HAS_AUTOGROUP) console.warn('@envworker/runtime-process: the autogroup test is skipped: this kernel has no /proc/<pid>/autogroup');
 let stateDir: string;
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAKE_RUNTIME = fileURLToPath(new URL('./fixtures/make-runtime.ts', import.meta.url));
@@ -172,6 +175,38 @@ describe('stop and kill', () => {
     await expect(sandbox.stop(-1)).rejects.toThrow(/graceMs/);
     expect(await processRunning(Number(sandbox.id))).toBe(true);
     await sandbox.kill();
+  });
+});
+
+describe('priority', () => {
+  // The runtime renices before it writes standard input, so a command that first reads it to the
+  // end reports the priority it was left with, and so does what it starts after.
+  const REPORT = `cat >/dev/null; echo "nice $(cut -d' ' -f19 /proc/$$/stat)"; sh -c 'echo "child $(cut -d" " -f19 /proc/$$/stat)"'`;
+
+  it('runs the command, and what it starts, at niceness 19 by default', async () => {
+    const { spec, sandbox } = await run(shell(REPORT, { inheritEnv: ['PATH'] }));
+    expect((await exitOf(sandbox)).code).toBe(0);
+    expect(numbersAfter(spec, 'nice')).toEqual([19]);
+    expect(numbersAfter(spec, 'child')).toEqual([19]);
+  });
+
+  it('nice sets another niceness; 0 leaves the command at the default priority', async () => {
+    for (const nice of [7, 0]) {
+      const { spec, sandbox } = await run(shell(REPORT, { inheritEnv: ['PATH'], nice }));
+      expect((await exitOf(sandbox)).code).toBe(0);
+      expect(numbersAfter(spec, 'nice')).toEqual([nice]);
+      expect(numbersAfter(spec, 'child')).toEqual([nice]);
+    }
+  });
+
+  it.skipIf(!HAS_AUTOGROUP)("gives the sandbox's own scheduling group (its session's autogroup) the niceness, and leaves the worker's alone", async () => {
+    const workerGroup = readFileSync('/proc/self/autogroup', 'utf8');
+    const { spec, sandbox } = await run(shell('cat >/dev/null; echo ready; exec sleep 30'));
+    await ready(spec);
+    expect(await readFile(`/proc/${sandbox.id}/autogroup`, 'utf8')).toMatch(/ nice 19\n$/);
+    expect(await readFile(`/proc/${sandbox.id}/autogroup`, 'utf8')).not.toBe(workerGroup);
+    expect(readFileSync('/proc/self/autogroup', 'utf8')).toBe(workerGroup);
+    await within(sandbox.kill(), 10_000, 'kill()');
   });
 });
 
@@ -436,6 +471,10 @@ describe('options', () => {
     ['outputDir relative', { command: ['/bin/sh'], outputDir: 'out' }, /outputDir must be an absolute path/],
     ['stateDir relative', { command: ['/bin/sh'], stateDir: 'state' }, /stateDir must be an absolute path/],
     ['name empty', { command: ['/bin/sh'], name: '' }, /name must be a non-empty string/],
+    ['nice negative', { command: ['/bin/sh'], nice: -1 }, /nice must be a whole number between 0 and 19/],
+    ['nice above 19', { command: ['/bin/sh'], nice: 20 }, /nice must be a whole number between 0 and 19/],
+    ['nice fraction', { command: ['/bin/sh'], nice: 2.5 }, /nice must be a whole number between 0 and 19/],
+    ['nice a string', { command: ['/bin/sh'], nice: '19' }, /nice must be a whole number between 0 and 19/],
     ['clock not a clock', { command: ['/bin/sh'], clock: {} }, /clock must be a Clock/],
     ['limits empty', { command: ['/bin/sh'], limits: {} }, /limits must set at least one of/],
     ['limits unknown field', { command: ['/bin/sh'], limits: { memory: 5 } }, /limits has unknown fields: memory/],
