@@ -72,7 +72,7 @@ describe('precedence: flags > environment > file > defaults', () => {
     const env = { ANTHROPIC_ENVIRONMENT_ID: BASE_ENV.ANTHROPIC_ENVIRONMENT_ID, ANTHROPIC_ENVIRONMENT_KEY: KEY };
     const { config: resolved } = await resolvePollConfig(new Map([['config', config]]), env, dir);
     expect(resolved.baseUrl).toBe('http://127.0.0.1:4000');
-    expect(resolved.runtime).toEqual({ kind: 'process', command: ['sh', '-c', 'true'], commandFrom: 'the command after --', inheritEnv: ['PATH', 'HOME', 'LANG', 'TZ'] });
+    expect(resolved.runtime).toEqual({ kind: 'process', command: ['sh', '-c', 'true'], commandFrom: 'the command after --', inheritEnv: ['PATH', 'HOME', 'LANG', 'TZ'], nice: 19 });
     expect(resolved.status).toEqual({ host: '127.0.0.1', port: 0 });
   });
 
@@ -94,10 +94,18 @@ describe('precedence: flags > environment > file > defaults', () => {
 
   it('serves sessions in process when there is nothing to run, as `ant beta:worker poll` does', async () => {
     const { config, origins } = await resolvePollConfig(new Map(), BASE_ENV, dir);
-    expect(config.runtime).toEqual({ kind: 'session', maxIdleMs: 60_000, inheritEnv: ['PATH', 'HOME', 'LANG', 'TZ'] });
+    expect(config.runtime).toEqual({ kind: 'session', maxIdleMs: 60_000, inheritEnv: ['PATH', 'HOME', 'LANG', 'TZ'], nice: 19 });
     expect(origins.runtime).toBeUndefined();
     const tuned = await resolvePollConfig(new Map<string, unknown>([['max-idle', '0'], ['inherit-env', 'PATH,GOPATH']]), { ...BASE_ENV, ENVWORKER_RUNTIME: 'session' }, dir);
-    expect(tuned.config.runtime).toEqual({ kind: 'session', maxIdleMs: 0, inheritEnv: ['PATH', 'GOPATH'] });
+    expect(tuned.config.runtime).toEqual({ kind: 'session', maxIdleMs: 0, inheritEnv: ['PATH', 'GOPATH'], nice: 19 });
+  });
+
+  it('takes the niceness of process items and of session shells from --nice or ENVWORKER_NICE', async () => {
+    const processed = await resolvePollConfig(new Map<string, unknown>([['nice', '5'], ['command', ['true']]]), BASE_ENV, dir);
+    expect(processed.config.runtime).toMatchObject({ kind: 'process', nice: 5 });
+    const served = await resolvePollConfig(new Map(), { ...BASE_ENV, ENVWORKER_NICE: '0' }, dir);
+    expect(served.config.runtime).toMatchObject({ kind: 'session', nice: 0 });
+    expect(served.origins.nice).toBe('env');
   });
 
   it('configures the docker runtime from its flags', async () => {
@@ -166,6 +174,9 @@ describe('validation errors: one line, exit 2, naming the flag', () => {
     [['--log-level', 'loud', ...command], '--log-level: must be one of trace, debug, info'],
     [['--status-port', '70000', ...command], '--status-port: must be a whole number from 0 to 65535'],
     [['--inherit-env', 'PATH,1BAD', ...command], '--inherit-env: "1BAD" is not a variable name'],
+    [['--nice', '20', ...command], '--nice: must be a whole number from 0 to 19, got "20"'],
+    [['--nice', '-1', ...command], '--nice: must be a whole number from 0 to 19'],
+    [['--runtime', 'docker', '--image', 'busybox', '--nice', '5'], '--nice applies to --runtime process or session only'],
     [['--docker-memory', '1m', '--runtime', 'docker', '--image', 'busybox'], '--docker-memory: must be at least 6291456 bytes'],
     [['--docker-cpus', 'many', '--runtime', 'docker', '--image', 'busybox'], '--docker-cpus: must be a number'],
     [['--lease-ttl'], "option '--lease-ttl <duration>' argument missing"],

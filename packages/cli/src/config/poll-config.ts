@@ -19,6 +19,8 @@ export type RuntimeConfig =
       /** Which option gave the command, for messages. */
       readonly commandFrom: '--on-work' | 'the command after --';
       readonly inheritEnv: readonly string[];
+      /** Niceness of each item's process and its scheduling group. */
+      readonly nice: number;
     }
   | {
       readonly kind: 'docker';
@@ -41,6 +43,8 @@ export type RuntimeConfig =
       readonly maxIdleMs: number;
       /** Host variables each session's bash tool gets. */
       readonly inheritEnv: readonly string[];
+      /** Niceness of each session's bash tool. */
+      readonly nice: number;
     };
 
 /** Everything `poll` runs with. */
@@ -106,7 +110,7 @@ export async function resolvePollConfig(
 type Values = Resolved<PollOptionTable>['values'];
 type Origins = Resolved<PollOptionTable>['origins'];
 
-const PROCESS_ONLY = ['onWork', 'inheritEnv'] as const;
+const PROCESS_ONLY = ['onWork', 'inheritEnv', 'nice'] as const;
 const SESSION_ONLY = ['maxIdle'] as const;
 const DOCKER_ONLY = [
   'image',
@@ -136,7 +140,7 @@ function runtimeConfig(values: Values, origins: Origins): RuntimeConfig {
     if (values.onWork !== undefined || values.command !== undefined) {
       throw new CliError('--runtime session serves the session itself: drop --on-work and the command after --, or pick --runtime process');
     }
-    return { kind: 'session', maxIdleMs: values.maxIdle, inheritEnv: values.inheritEnv };
+    return { kind: 'session', maxIdleMs: values.maxIdle, inheritEnv: values.inheritEnv, nice: values.nice };
   }
   const sessionOnly = misplaced(SESSION_ONLY);
   if (sessionOnly !== undefined) throw new CliError(`${sessionOnly} applies to --runtime session only (the runtime is ${runtime})`);
@@ -146,13 +150,13 @@ function runtimeConfig(values: Values, origins: Origins): RuntimeConfig {
     if (values.onWork !== undefined && values.command !== undefined) {
       throw new CliError('--runtime process: give either --on-work <script> or a command after --, not both');
     }
-    if (values.onWork !== undefined) return { kind: 'process', command: [values.onWork], commandFrom: '--on-work', inheritEnv: values.inheritEnv };
-    if (values.command !== undefined) return { kind: 'process', command: values.command, commandFrom: 'the command after --', inheritEnv: values.inheritEnv };
+    if (values.onWork !== undefined) return { kind: 'process', command: [values.onWork], commandFrom: '--on-work', inheritEnv: values.inheritEnv, nice: values.nice };
+    if (values.command !== undefined) return { kind: 'process', command: values.command, commandFrom: 'the command after --', inheritEnv: values.inheritEnv, nice: values.nice };
     throw new CliError('--runtime process needs what to run: --on-work <script> or -- <command…>');
   }
   const foreign = misplaced(PROCESS_ONLY);
   if (foreign !== undefined) {
-    const owners = foreign === flagName(table.inheritEnv) ? 'process or session' : 'process';
+    const owners = foreign === flagName(table.inheritEnv) || foreign === flagName(table.nice) ? 'process or session' : 'process';
     throw new CliError(`${foreign} applies to --runtime ${owners} only (the runtime is docker)`);
   }
   if (values.image === undefined) throw new CliError('--runtime docker needs --image <image>');

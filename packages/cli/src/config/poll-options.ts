@@ -83,6 +83,16 @@ export function pollOptions(cwd: string) {
       defaultValue: DEFAULT_INHERIT_ENV,
       defaultText: DEFAULT_INHERIT_ENV.join(','),
     }),
+    nice: option({
+      key: 'nice',
+      kind: 'value',
+      placeholder: '<n>',
+      description: "process runtime: niceness (0-19) of each item's process and its scheduling group; session: of each session's bash tool",
+      env: 'ENVWORKER_NICE',
+      parse: integer(0, 19),
+      defaultValue: 19,
+      defaultText: '19',
+    }),
     maxIdle: option({
       key: 'max-idle',
       kind: 'value',

@@ -52,26 +52,28 @@ export function buildRuntime(config: RuntimeConfig): BuiltRuntime {
 function buildSession(config: Extract<RuntimeConfig, { kind: 'session' }>): BuiltRuntime {
   // The options were checked flag by flag; what the runtime refuses still gets the flag named.
   try {
-    const runtime = sessionRuntime({ maxIdleMs: config.maxIdleMs, inheritEnv: config.inheritEnv });
+    const runtime = sessionRuntime({ maxIdleMs: config.maxIdleMs, inheritEnv: config.inheritEnv, bashNice: config.nice });
     return { runtime, prepare: () => Promise.resolve(), close: () => runtime.close(), toolCalls$: runtime.toolCalls$ };
   } catch (error) {
     if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
     const message = error.message.replace(/^sessionRuntime: /, '');
     if (message.startsWith('inheritEnv')) throw new CliError(`--inherit-env: ${message.replace(/^inheritEnv(\[\d+\])? /, '')}`);
     if (message.startsWith('maxIdleMs')) throw new CliError(`--max-idle: ${message.replace(/^maxIdleMs /, '')}`);
+    if (message.startsWith('bashNice')) throw new CliError(`--nice: ${message.replace(/^bashNice /, '')}`);
     throw new CliError(`--runtime session: ${message}`);
   }
 }
 
 function buildProcess(config: Extract<RuntimeConfig, { kind: 'process' }>): BuiltRuntime {
   try {
-    const runtime = processRuntime({ command: config.command, inheritEnv: config.inheritEnv });
+    const runtime = processRuntime({ command: config.command, inheritEnv: config.inheritEnv, nice: config.nice });
     return { runtime, prepare: () => Promise.resolve(), close: () => Promise.resolve(), toolCalls$: null };
   } catch (error) {
     if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
     const message = error.message.replace(/^processRuntime: /, '');
     if (message.startsWith('command')) throw new CliError(`${config.commandFrom}: ${message.replace(/^command(\[0\])? /, '')}`);
     if (message.startsWith('inheritEnv')) throw new CliError(`--inherit-env: ${message.replace(/^inheritEnv(\[\d+\])? /, '')}`);
+    if (message.startsWith('nice')) throw new CliError(`--nice: ${message.replace(/^nice /, '')}`);
     throw new CliError(`--runtime process: ${message}`);
   }
 }
