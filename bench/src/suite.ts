@@ -6,13 +6,14 @@ import type { Benchmark, SuiteSettings } from './benchmark.js';
 import { claimLatency } from './claim-latency.js';
 import { controlPlaneCapacity } from './control-plane-capacity.js';
 import { leaseCapacity } from './lease-capacity.js';
+import { processBurn } from './process-burn.js';
 import { writeReport } from './report.js';
 import type { BenchResult } from './result.js';
 import { sessionThroughput } from './session-throughput.js';
 import { sideBySide } from './side-by-side.js';
 import { throughput } from './throughput.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [sideBySide, throughput, claimLatency, leaseCapacity, actorMemory, controlPlaneCapacity, sessionThroughput];
+export const BENCHMARKS: readonly Benchmark[] = [sideBySide, throughput, claimLatency, leaseCapacity, actorMemory, controlPlaneCapacity, sessionThroughput, processBurn];
 
 export interface SuiteOptions extends SuiteSettings {
   /** Names of the benchmarks to run; all when empty. */
