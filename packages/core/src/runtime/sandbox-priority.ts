@@ -4,7 +4,7 @@
  *
  * Niceness alone is not enough on Linux. A sandbox spawned detached leads a process session of its
  * own (`setsid`), and with the kernel's autogroup scheduling (`kernel.sched_autogroup_enabled`,
- * on by default in most distributions) every session is a scheduling group of its own that
+ * on by default in many distributions) every session is a scheduling group of its own that
  * shares the CPU equally with the worker's group, whatever the niceness of the processes in it.
  * Only the group's own niceness (`/proc/<pid>/autogroup`) weighs the groups against each other.
  * On a 2-core machine with 64 sandboxes spinning a shell loop, the worker's heartbeats went out
