@@ -8,9 +8,9 @@
  * shares the CPU equally with the worker's group, whatever the niceness of the processes in it.
  * Only the group's own niceness (`/proc/<pid>/autogroup`) weighs the groups against each other.
  * On a 2-core machine with 64 sandboxes spinning a shell loop, the worker's heartbeats went out
- * 0.6 to 1.8 s late at p99 with the groups at niceness 0 (whether the processes were niced or
- * not), and 21 to 35 ms late with the groups at 19 (`bench/FINDINGS.md`, the process runtime
- * under CPU load).
+ * 0.6 to 2.4 s late at p99 with the groups at niceness 0 (whether the processes were niced or
+ * not), and leases were lost; with the groups at 19, 21 to 73 ms late and none lost
+ * (`bench/FINDINGS.md`, the process runtime under CPU load).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
