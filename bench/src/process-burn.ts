@@ -3,9 +3,9 @@
  * runs 64 items at once with the process runtime, each a bash loop that spins for a while (on a
  * 2-core machine: 32 busy processes a core), and records how late its heartbeats went out
  * (`lease_renewed.late_ms`), how many leases it lost and how many items ended otherwise than
- * `completed` (a worker starved of CPU misses its ack's deadline, say). Side by side: the runtime's default
- * niceness (19, for each sandbox and its session's scheduling group) and `nice: 0`, the priority
- * every sandbox had before the option existed.
+ * `completed` (a worker starved of CPU misses its ack's deadline, say). Side by side: the
+ * runtime's default niceness (19, for each sandbox and its session's scheduling group) and
+ * `nice: 0`, the priority every sandbox had before the option existed.
  */
 import { createWorker, type WorkerEvent } from '@envworker/core';
 import { processRuntime } from '@envworker/runtime-process';
@@ -34,7 +34,7 @@ interface BurnFigures {
   readonly otherOutcomes: Readonly<Record<string, number>>;
 }
 
-/** Runs `count` queued items that each burn CPU for `burnMs`; resolves once every one stopped. */
+/** Runs `count` queued items that each burn CPU for `burnMs`; resolves once each ended other than `lease_lost`. */
 async function burn(count: number, burnMs: number, nice: number | undefined): Promise<BurnFigures> {
   const cp = await startControlPlaneProcess({ store: 'memory' });
   try {
