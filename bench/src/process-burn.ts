@@ -11,6 +11,7 @@ import { createWorker, type WorkerEvent } from '@envworker/core';
 import { processRuntime } from '@envworker/runtime-process';
 import type { Benchmark } from './benchmark.js';
 import { runsOf } from './benchmark.js';
+import { cpuBurnCommand } from './cpu-burn.js';
 import { startControlPlaneProcess } from './infra/control-plane-process.js';
 import { machineInfo, versions, type BenchCase, type BenchResult } from './result.js';
 import { percentile, summarize } from './stats.js';
@@ -39,10 +40,8 @@ async function burn(count: number, burnMs: number, nice: number | undefined): Pr
   const cp = await startControlPlaneProcess({ store: 'memory' });
   try {
     await cp.enqueue(count, {}, 16);
-    // Bash's own loop on its own clock: no process started, all CPU, until the deadline in whole seconds.
-    const seconds = Math.max(1, Math.round(burnMs / 1000));
     const runtime = processRuntime({
-      command: [`end=$((SECONDS + ${seconds})); while [ $SECONDS -lt $end ]; do :; done`],
+      command: [cpuBurnCommand(burnMs)],
       shell: '/bin/bash',
       ...(nice === undefined ? {} : { nice }),
     });

@@ -16,6 +16,7 @@ import { createWorker, type WorkerEvent } from '@envworker/core';
 import { sessionRuntime } from '@envworker/runtime-session';
 import type { Benchmark, SuiteSettings } from './benchmark.js';
 import { runsOf } from './benchmark.js';
+import { cpuBurnCommand } from './cpu-burn.js';
 import { cpuSnapshot, cpuSplit, type CpuSplit } from './cpu-split.js';
 import { startControlPlaneProcess, type ControlPlaneProcess } from './infra/control-plane-process.js';
 import { machineInfo, versions, type BenchCase, type BenchResult } from './result.js';
@@ -62,9 +63,7 @@ const BURN_SCENARIOS: readonly { readonly scenario: string; readonly shells: She
 ];
 
 function burnScript(burnMs: number): unknown[] {
-  // Bash's own loop: no sleep, all CPU, until the deadline in whole seconds.
-  const seconds = Math.max(1, Math.round(burnMs / 1000));
-  return [{ tool: 'bash', input: { command: `end=$((SECONDS + ${seconds})); while [ $SECONDS -lt $end ]; do :; done; echo burnt`, timeout_ms: burnMs + 30_000 } }];
+  return [{ tool: 'bash', input: { command: `${cpuBurnCommand(burnMs)}; echo burnt`, timeout_ms: burnMs + 30_000 } }];
 }
 
 function sessionsFor(concurrency: number, settings: SuiteSettings): number {
