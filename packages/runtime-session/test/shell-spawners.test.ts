@@ -1,14 +1,16 @@
 /**
  * The two shell spawners against real processes: each starts bash leading its own group, in the
- * directory, with exactly the variables and niceness asked for, and says why when it cannot. The
+ * directory, with exactly the variables and niceness asked for (any bytes but NUL, quotes and
+ * newlines too, and the locale its LANG names), and says why when it cannot. The
  * helper spawner also: many shells at once each reach their own caller; an abort leaves no shell
  * behind; a connection that names no request is closed; a helper killed mid-way leaves its shells
  * running and the next request starts a new helper; once closed it stops listening.
  */
-import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { groupRunning, signalGroup } from '@envworker/core';
 import { helperShellSpawner, inProcessShellSpawner, type ShellProcess, type ShellSpawner } from '../src/index.js';
@@ -126,6 +128,28 @@ describe.each([
     expect(out).toBe(`${dir}\nGREETING=hi\nPATH=/usr/bin:/bin\nPWD=${dir}\nSHLVL=1\n_=/usr/bin/env\nerr\n`);
     await within(shell.exited, 'the shell to exit');
     expect(await groupRunning(shell.pid)).toBe(false);
+  });
+
+  it('hands over any variable value and directory name byte for byte', async () => {
+    // Quotes, backslashes, `$`, newlines and non-ASCII: everything a framing or a quoting could get wrong.
+    const text = fc.string({ unit: fc.constantFrom("'", '"', '\\', '$', '`', '\n', ' ', '=', '(', ')', 'a', 'é', '日', '😀'), maxLength: 24 });
+    await fc.assert(
+      fc.asyncProperty(fc.array(text, { minLength: 1, maxLength: 4 }), text, async (values, name) => {
+        const cwd = join(dir, `d${name.replaceAll('/', '')}`);
+        await mkdir(cwd, { recursive: true });
+        const env = Object.fromEntries(values.map((value, index) => [`V${index}`, value]));
+        const shell = await spawnIn(spawner, cwd, env);
+        const out = await runToEnd(shell, `printf '%s\\0' "$PWD" ${values.map((_, index) => `"$V${index}"`).join(' ')}`);
+        expect(out.split('\0').slice(0, -1)).toEqual([cwd, ...values]);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('runs the shell in the locale its LANG names', async () => {
+    const shell = await spawnIn(spawner, dir, { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' });
+    // One character in UTF-8, two bytes in the C locale.
+    expect(await runToEnd(shell, "s='é'; echo ${#s}")).toBe('1\n');
   });
 
   it('rejects with the reason when the directory does not exist, or when already aborted', async () => {

@@ -78,6 +78,7 @@ class HelperShellSpawner implements ShellSpawner {
     const helper = await this.#ready();
     signal.throwIfAborted();
     const id = randomUUID();
+    const frame = helperRequest(id, request);
     const { pid, socket } = await new Promise<{ pid: number; socket: Socket }>((resolve, reject) => {
       const timer = setTimeout(() => launch.fail(new Error(`the shell helper did not start bash within ${SPAWN_TIMEOUT_MS} ms`)), SPAWN_TIMEOUT_MS);
       const onAbort = (): void => launch.fail(signal.reason);
@@ -108,8 +109,7 @@ class HelperShellSpawner implements ShellSpawner {
       // While a request waits, the helper's answers must keep this process alive.
       helper.answers.ref();
       signal.addEventListener('abort', onAbort, { once: true });
-      const vars = Object.entries(request.env).map(([name, value]) => `${name}=${value}`);
-      helper.requests.write([id, request.cwd, String(vars.length), ...vars].map((field) => `${field.replaceAll('\0', '')}\0`).join(''));
+      helper.requests.write(frame);
     });
     niceShell(pid, request.nice);
     return shellProcess(pid, socket);
@@ -224,6 +224,23 @@ class HelperShellSpawner implements ShellSpawner {
     };
     socket.on('data', onData);
   }
+}
+
+/** The largest request the helper's 8-digit size can carry. */
+const MAX_REQUEST_BYTES = 99_999_999;
+
+/** A shell word that bash reads back as exactly `text`, NUL bytes dropped (no C string holds one). */
+function singleQuoted(text: string): string {
+  return `'${text.replaceAll('\0', '').replaceAll("'", `'\\''`)}'`;
+}
+
+/** The bytes of one request, framed as `SHELL_HELPER_SCRIPT` reads them. */
+function helperRequest(id: string, request: ShellRequest): string {
+  const vars = Object.entries(request.env).map(([name, value]) => singleQuoted(`${name}=${value}`));
+  const body = `id=${singleQuoted(id)}; cwd=${singleQuoted(request.cwd)}; vars=(${vars.join(' ')})`;
+  const size = Buffer.byteLength(body);
+  if (size > MAX_REQUEST_BYTES) throw new Error(`the shell's environment is too large for the shell helper (${size} bytes)`);
+  return `${String(size).padStart(8, '0')}${body}`;
 }
 
 /**
