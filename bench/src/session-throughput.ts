@@ -9,7 +9,9 @@
  *   went out meanwhile (`lease_renewed.late_ms`): the niced shells must not starve the worker.
  *
  * Both are measured with shells started by the runtime's helper process and, side by side, by
- * forking the worker process itself, which is what the helper exists to avoid.
+ * forking the worker process itself, which is what the helper exists to avoid. Before each run at
+ * C=64 the host's own speed at starting processes is measured too (`host-calibration.ts`), since
+ * the figures with bash follow it.
  */
 import { performance } from 'node:perf_hooks';
 import { createWorker, type WorkerEvent } from '@envworker/core';
@@ -18,6 +20,7 @@ import type { Benchmark, SuiteSettings } from './benchmark.js';
 import { runsOf } from './benchmark.js';
 import { cpuBurnCommand } from './cpu-burn.js';
 import { cpuSnapshot, cpuSplit, type CpuSplit } from './cpu-split.js';
+import { bashStartsPerSecond } from './host-calibration.js';
 import { startControlPlaneProcess, type ControlPlaneProcess } from './infra/control-plane-process.js';
 import { machineInfo, versions, type BenchCase, type BenchResult } from './result.js';
 import { pollersFor } from './side-by-side.js';
@@ -35,6 +38,11 @@ const BURN_LEASE_TTL_SECONDS = 10;
 const BURN_MS = { full: 20_000, quick: 12_000, smoke: 1_000 } as const;
 const GOAL_CALLS_PER_SECOND = 200;
 const GOAL_P99_LATENESS_MS = 250;
+/** The concurrency before whose runs the host's process starts are measured: the goal's. */
+const CALIBRATED_CONCURRENCY = 64;
+/** Loops started at once by the host calibration: one, then one per core of this 2-core machine. */
+const CALIBRATION_AT_ONCE = [1, 2] as const;
+const CALIBRATION_STARTS = { full: 200, quick: 100, smoke: 4 } as const;
 
 const WITH_BASH = [
   { tool: 'write', input: { file_path: 'a.txt', content: 'alpha\nbeta\n' } },
@@ -148,6 +156,8 @@ export const sessionThroughput: Benchmark = {
   async run(settings) {
     const runs = runsOf(settings);
     const cases: BenchCase[] = [];
+    const calibrationStarts = settings.items !== undefined ? CALIBRATION_STARTS.smoke : settings.quick ? CALIBRATION_STARTS.quick : CALIBRATION_STARTS.full;
+    const calibration = CALIBRATION_AT_ONCE.map((): number[] => []);
     // Runs interleave the scenarios, so each pair of figures shares the machine's state of the moment.
     for (const concurrency of SESSION_CONCURRENCY) {
       const sessions = sessionsFor(concurrency, settings);
@@ -155,6 +165,12 @@ export const sessionThroughput: Benchmark = {
       const perCall = SCENARIOS.map((): number[] => []);
       const cpu = SCENARIOS.map((): CpuSplit[] => []);
       for (let run = 0; run < runs; run += 1) {
+        if (concurrency === CALIBRATED_CONCURRENCY) {
+          for (const [index, atOnce] of CALIBRATION_AT_ONCE.entries()) {
+            calibration[index]!.push(await bashStartsPerSecond(atOnce, Math.ceil(calibrationStarts / atOnce)));
+          }
+          settings.progress?.(`session-throughput host calibration run ${run + 1}/${runs}: bash -c cat ${CALIBRATION_AT_ONCE.map((atOnce, index) => `${calibration[index]!.at(-1)!.toFixed(0)}/s with ${atOnce} at once`).join(', ')}`);
+        }
         for (const [index, { scenario, script, shells }] of SCENARIOS.entries()) {
           const cp = await startControlPlaneProcess({ store: 'memory' });
           try {
@@ -172,6 +188,9 @@ export const sessionThroughput: Benchmark = {
       for (const [index, { scenario, shells }] of SCENARIOS.entries()) {
         cases.push({ params: { scenario, shells, concurrency, sessions }, metrics: { sessions_per_second: summarize(perSession[index]!), calls_per_second: summarize(perCall[index]!), ...cpuMetrics(cpu[index]!) } });
       }
+    }
+    for (const [index, atOnce] of CALIBRATION_AT_ONCE.entries()) {
+      cases.push({ params: { scenario: 'host: bash -c cat, back to back', at_once: atOnce }, metrics: { starts_per_second: summarize(calibration[index]!) } });
     }
 
     const burnMs = settings.items !== undefined ? BURN_MS.smoke : settings.quick ? BURN_MS.quick : BURN_MS.full;
@@ -209,14 +228,15 @@ export const sessionThroughput: Benchmark = {
         'per session it fetches the session, opens its event stream, reads its history, runs each tool call in the item\'s own work directory and posts the result, ' +
         `then stops the item. "with bash": ${CALLS_PER_SESSION} calls per session (write, read, edit, bash \`cat\`, glob; the bash call starts the session's shell), "file tools": the same with a second read for the bash call; timed from start() to the Nth \`stopped\` event. ` +
         'Shells start through the runtime\'s shell helper process (`shells: \'helper\'`, the default) or, in the "in-process fork" scenarios, by forking the worker process itself (`shells: \'in-process\'`); the scenarios take turns within each run. ' +
-        `"CPU-burning bash": ${BURNING_SESSIONS} sessions at once, each one bash call that spins for ${burnMs / 1000} s (${BURNING_SESSIONS} busy shells, niced 19, on this machine's cores), ` +
+        `"CPU-burning bash": ${burning} sessions at once, each one bash call that spins for ${burnMs / 1000} s (${burning} busy shells, niced 19, on this machine's cores), ` +
         `lease TTL ${BURN_LEASE_TTL_SECONDS} s; lateness is how long after its due time each heartbeat went out (\`lease_renewed.late_ms\`), over all beats of the run. ` +
+        `Host calibration, before each run at C=${CALIBRATED_CONCURRENCY}, with nothing else of the benchmark running: loops of bash starting \`/bin/bash -c 'cat a.txt'\` back to back (${calibrationStarts} starts in all), one loop, then ${CALIBRATION_AT_ONCE[1]} at once; a session's bash call costs about one such start. ` +
         'CPU per session (Linux, from /proc over the same window): the whole machine\'s busy time, the worker\'s (this process, every thread), the control plane process\'s, and the rest: the shells and the helper, kernel threads, anything else running. /proc counts in 10 ms ticks, so a figure of N sessions is good to about ±30/N ms (a file-tools run\'s rest is 0 within that).',
       generated_at: new Date().toISOString(),
       quick: settings.quick,
       machine: machineInfo(),
       versions: versions(),
-      parameters: { runs, concurrency: [...SESSION_CONCURRENCY], calls_per_session: CALLS_PER_SESSION, burning_sessions: burning, burn_ms: burnMs, max_idle_ms: MAX_IDLE_MS, control_plane: 'own process' },
+      parameters: { runs, concurrency: [...SESSION_CONCURRENCY], calls_per_session: CALLS_PER_SESSION, burning_sessions: burning, burn_ms: burnMs, calibration_starts: calibrationStarts, max_idle_ms: MAX_IDLE_MS, control_plane: 'own process' },
       columns: [
         { key: 'sessions_per_second', label: 'sessions', unit: 'sessions/s' },
         { key: 'calls_per_second', label: 'tool calls', unit: 'calls/s' },
@@ -224,6 +244,7 @@ export const sessionThroughput: Benchmark = {
         { key: 'worker_cpu_ms_per_session', label: 'worker CPU', unit: 'ms/session' },
         { key: 'control_plane_cpu_ms_per_session', label: 'control plane CPU', unit: 'ms/session' },
         { key: 'rest_cpu_ms_per_session', label: 'shells and the rest', unit: 'ms/session' },
+        { key: 'starts_per_second', label: 'host: bash starts', unit: 'starts/s' },
         { key: 'lateness_p99', label: 'beat lateness p99', unit: 'ms' },
         { key: 'lateness_max', label: 'beat lateness max', unit: 'ms' },
       ],
@@ -231,7 +252,7 @@ export const sessionThroughput: Benchmark = {
       goals: [
         { goal: 'quick tool calls (one of them bash) at C=64 ≥ 200 calls/s', value: at64, unit: 'calls/s', met: at64 >= GOAL_CALLS_PER_SECOND },
         { goal: 'quick file-tool calls at C=64 ≥ 200 calls/s', value: fileAt64, unit: 'calls/s', met: fileAt64 >= GOAL_CALLS_PER_SECOND },
-        { goal: `heartbeat lateness p99 with ${BURNING_SESSIONS} CPU-burning bash sessions < 250 ms`, value: lateP99, unit: 'ms', met: lateP99 < GOAL_P99_LATENESS_MS },
+        { goal: `heartbeat lateness p99 with ${burning} CPU-burning bash sessions < 250 ms`, value: lateP99, unit: 'ms', met: lateP99 < GOAL_P99_LATENESS_MS },
       ],
       plots: [
         { id: 'calls-per-second', title: 'Tool calls per second by concurrency (5 quick calls a session)', x: 'concurrency', xLabel: 'maxConcurrency C', xScale: 'log', y: ['calls_per_second'], yLabel: 'tool calls/s', series: 'scenario' },
