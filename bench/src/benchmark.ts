@@ -19,3 +19,9 @@ export interface Benchmark {
 export function runsOf(settings: SuiteSettings): number {
   return settings.runs ?? (settings.quick ? 3 : 5);
 }
+
+/** A size by the run's kind: `smoke` when `items` overrides the sizes (a smoke test), else `quick` or `full`. */
+export function sizeOf<T>(settings: SuiteSettings, sizes: { readonly full: T; readonly quick: T; readonly smoke: T }): T {
+  if (settings.items !== undefined) return sizes.smoke;
+  return settings.quick ? sizes.quick : sizes.full;
+}

@@ -10,7 +10,7 @@
 import { createWorker, type WorkerEvent } from '@envworker/core';
 import { processRuntime } from '@envworker/runtime-process';
 import type { Benchmark } from './benchmark.js';
-import { runsOf } from './benchmark.js';
+import { runsOf, sizeOf } from './benchmark.js';
 import { cpuBurnCommand } from './cpu-burn.js';
 import { startControlPlaneProcess } from './infra/control-plane-process.js';
 import { machineInfo, versions, type BenchCase, type BenchResult } from './result.js';
@@ -96,7 +96,7 @@ export const processBurn: Benchmark = {
   name: 'process-burn',
   async run(settings) {
     const runs = runsOf(settings);
-    const burnMs = settings.items !== undefined ? BURN_MS.smoke : settings.quick ? BURN_MS.quick : BURN_MS.full;
+    const burnMs = sizeOf(settings, BURN_MS);
     const count = settings.items ?? SANDBOXES;
     const p99 = SCENARIOS.map((): number[] => []);
     const max = SCENARIOS.map((): number[] => []);

@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { createWorker, type WorkerEvent } from '@envworker/core';
 import { sessionRuntime } from '@envworker/runtime-session';
 import type { Benchmark, SuiteSettings } from './benchmark.js';
-import { runsOf } from './benchmark.js';
+import { runsOf, sizeOf } from './benchmark.js';
 import { cpuBurnCommand } from './cpu-burn.js';
 import { cpuSnapshot, cpuSplit, type CpuSplit } from './cpu-split.js';
 import { bashStartsPerSecond } from './host-calibration.js';
@@ -156,7 +156,7 @@ export const sessionThroughput: Benchmark = {
   async run(settings) {
     const runs = runsOf(settings);
     const cases: BenchCase[] = [];
-    const calibrationStarts = settings.items !== undefined ? CALIBRATION_STARTS.smoke : settings.quick ? CALIBRATION_STARTS.quick : CALIBRATION_STARTS.full;
+    const calibrationStarts = sizeOf(settings, CALIBRATION_STARTS);
     const calibration = CALIBRATION_AT_ONCE.map((): number[] => []);
     // Runs interleave the scenarios, so each pair of figures shares the machine's state of the moment.
     for (const concurrency of SESSION_CONCURRENCY) {
@@ -193,7 +193,7 @@ export const sessionThroughput: Benchmark = {
       cases.push({ params: { scenario: 'host: bash -c cat, back to back', at_once: atOnce }, metrics: { starts_per_second: summarize(calibration[index]!) } });
     }
 
-    const burnMs = settings.items !== undefined ? BURN_MS.smoke : settings.quick ? BURN_MS.quick : BURN_MS.full;
+    const burnMs = sizeOf(settings, BURN_MS);
     const burning = settings.items ?? BURNING_SESSIONS;
     const p99 = BURN_SCENARIOS.map((): number[] => []);
     const max = BURN_SCENARIOS.map((): number[] => []);

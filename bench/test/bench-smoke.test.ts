@@ -4,35 +4,19 @@
  * report needs, and a report with a table per benchmark. No timing is asserted: the figures of a
  * few items on a shared machine mean nothing, only their shape does.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BenchResult } from '../src/result.js';
+import { readResult, runBench, SUMMARY_SHAPE } from './bench-run.js';
 import { CONCURRENCY, HOLD_MS } from '../src/side-by-side.js';
 
-const run = promisify(execFile);
-const repoRoot = join(import.meta.dirname, '..', '..');
 let outDir: string;
 
-async function bench(...args: string[]): Promise<void> {
-  await run(process.execPath, ['--conditions=@envworker/source', '--import', 'tsx', 'bench/src/run.ts', '--quick', '--runs', '1', '--out', outDir, ...args], {
-    cwd: repoRoot,
-    timeout: 60_000,
-  });
-}
-
-async function result(name: string): Promise<BenchResult> {
-  return JSON.parse(await readFile(join(outDir, 'results', `${name}.json`), 'utf8')) as BenchResult;
-}
-
-const summaryShape = { median: expect.any(Number), min: expect.any(Number), max: expect.any(Number), runs: [expect.any(Number)] };
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'envworker-bench-'));
-  await bench('--only', 'side-by-side', '--items', '2');
+  await runBench(outDir, ['--only', 'side-by-side', '--items', '2'], 60_000);
 }, 60_000);
 
 afterAll(async () => {
@@ -41,11 +25,11 @@ afterAll(async () => {
 
 describe('pnpm bench at a tiny size', () => {
   it('writes side-by-side.json with envworker, official and ratio for every D and C', async () => {
-    const side = await result('side-by-side');
+    const side = await readResult(outDir, 'side-by-side');
     expect(side.cases.map((c) => [c.params['hold_ms'], c.params['concurrency']])).toEqual(HOLD_MS.flatMap((d) => CONCURRENCY.map((c) => [d, c])));
     for (const benchCase of side.cases) {
       expect(benchCase.params['items']).toBe(2);
-      expect(benchCase.metrics).toEqual({ envworker: summaryShape, official: summaryShape, ratio: summaryShape });
+      expect(benchCase.metrics).toEqual({ envworker: SUMMARY_SHAPE, official: SUMMARY_SHAPE, ratio: SUMMARY_SHAPE });
       const { envworker, official, ratio } = benchCase.metrics;
       expect(ratio!.median).toBeCloseTo(envworker!.median / official!.median, 6);
     }

@@ -4,31 +4,23 @@
  * answers). It must write a result with every case measured or said not to be, and a report that
  * links its plots. No figure is asserted: three samples on a shared machine say nothing.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLAIM_CASES } from '../src/claim-cases.js';
 import type { BenchResult } from '../src/result.js';
+import { readResult, runBench, SUMMARY_SHAPE } from './bench-run.js';
 
-const run = promisify(execFile);
-const repoRoot = join(import.meta.dirname, '..', '..');
 const SAMPLES = 3;
 let outDir: string;
 let claim: BenchResult;
 
-const summaryShape = { median: expect.any(Number), min: expect.any(Number), max: expect.any(Number), runs: [expect.any(Number)] };
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'envworker-bench-claim-'));
-  await run(
-    process.execPath,
-    ['--conditions=@envworker/source', '--import', 'tsx', 'bench/src/run.ts', '--quick', '--runs', '1', '--items', String(SAMPLES), '--out', outDir, '--only', 'claim-latency'],
-    { cwd: repoRoot, timeout: 60_000 },
-  );
-  claim = JSON.parse(await readFile(join(outDir, 'results', 'claim-latency.json'), 'utf8')) as BenchResult;
+  await runBench(outDir, ['--items', String(SAMPLES), '--only', 'claim-latency'], 60_000);
+  claim = await readResult(outDir, 'claim-latency');
 }, 60_000);
 
 afterAll(async () => {
@@ -56,7 +48,7 @@ describe('pnpm bench --only claim-latency at a tiny size', () => {
     expect(measured.slice(0, 4)).toEqual(['idle, delay 0', 'idle, default delay', 'busy', 'process runtime']);
     for (const benchCase of claim.cases) {
       expect(benchCase.params['samples']).toBe(SAMPLES);
-      expect(benchCase.metrics).toEqual({ p50: summaryShape, p95: summaryShape, p99: summaryShape, start_p50: summaryShape, start_p99: summaryShape });
+      expect(benchCase.metrics).toEqual({ p50: SUMMARY_SHAPE, p95: SUMMARY_SHAPE, p99: SUMMARY_SHAPE, start_p50: SUMMARY_SHAPE, start_p99: SUMMARY_SHAPE });
     }
     for (const line of notMeasured) expect(claim.method).toContain(line);
   });

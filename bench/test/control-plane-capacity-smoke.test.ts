@@ -4,35 +4,27 @@
  * must write a result with every scenario on every deployment, every figure, and a passing check
  * of the server's state after each run. No timing is asserted: only the shape and the checks.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchResult } from '../src/result.js';
+import { readResult, runBench, SUMMARY_SHAPE } from './bench-run.js';
 
-const run = promisify(execFile);
-const repoRoot = join(import.meta.dirname, '..', '..');
 const ITEMS = 6;
 let outDir: string;
 let result: BenchResult;
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'envworker-capacity-'));
-  await run(
-    process.execPath,
-    ['--conditions=@envworker/source', '--import', 'tsx', 'bench/src/run.ts', '--quick', '--runs', '1', '--items', String(ITEMS), '--only', 'control-plane-capacity', '--out', outDir],
-    { cwd: repoRoot, timeout: 90_000 },
-  );
-  result = JSON.parse(await readFile(join(outDir, 'results', 'control-plane-capacity.json'), 'utf8')) as BenchResult;
+  await runBench(outDir, ['--items', String(ITEMS), '--only', 'control-plane-capacity'], 90_000);
+  result = await readResult(outDir, 'control-plane-capacity');
 }, 100_000);
 
 afterAll(async () => {
   await rm(outDir, { recursive: true, force: true });
 });
 
-const summaryShape = { median: expect.any(Number), min: expect.any(Number), max: expect.any(Number), runs: [expect.any(Number)] };
 
 describe('pnpm bench --only control-plane-capacity at a tiny size', () => {
   it('records the load tool, the cores and the sizes, and says it answers issue 7', () => {
@@ -61,12 +53,12 @@ describe('pnpm bench --only control-plane-capacity at a tiny size', () => {
       }
       expect(check, `${String(c.params['scenario'])} on ${String(c.params['deployment'])}`).toBe('ok');
       expect(c.metrics).toEqual({
-        ops_per_s: summaryShape,
-        requests_per_s: summaryShape,
-        p50_ms: summaryShape,
-        p99_ms: summaryShape,
-        errors: summaryShape,
-        seconds: summaryShape,
+        ops_per_s: SUMMARY_SHAPE,
+        requests_per_s: SUMMARY_SHAPE,
+        p50_ms: SUMMARY_SHAPE,
+        p99_ms: SUMMARY_SHAPE,
+        errors: SUMMARY_SHAPE,
+        seconds: SUMMARY_SHAPE,
       });
       expect(c.metrics['errors']!.median).toBe(0);
       expect(c.metrics['ops_per_s']!.median).toBeGreaterThan(0);

@@ -4,32 +4,19 @@
  * leases. It must write result files with every field the report needs. No figure is asserted:
  * 20 leases for a few seconds on a shared machine say nothing, only the shape does.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BenchResult } from '../src/result.js';
+import { readResult, runBench, SUMMARY_SHAPE } from './bench-run.js';
 
-const run = promisify(execFile);
-const repoRoot = join(import.meta.dirname, '..', '..');
 const LEASES = 20;
 let outDir: string;
 
-async function result(name: string): Promise<BenchResult> {
-  return JSON.parse(await readFile(join(outDir, 'results', `${name}.json`), 'utf8')) as BenchResult;
-}
-
-const summaryShape = { median: expect.any(Number), min: expect.any(Number), max: expect.any(Number), runs: [expect.any(Number)] };
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'envworker-bench-leases-'));
-  await run(
-    process.execPath,
-    ['--conditions=@envworker/source', '--import', 'tsx', 'bench/src/run.ts', '--quick', '--runs', '1', '--out', outDir, '--only', 'lease-capacity', '--only', 'actor-memory', '--items', String(LEASES)],
-    { cwd: repoRoot, timeout: 90_000 },
-  );
+  await runBench(outDir, ['--only', 'lease-capacity', '--only', 'actor-memory', '--items', String(LEASES)], 90_000);
 }, 90_000);
 
 afterAll(async () => {
@@ -38,7 +25,7 @@ afterAll(async () => {
 
 describe('pnpm bench --items 20 for the lease benchmarks', () => {
   it('writes lease-capacity.json with one case of N = 20, every figure, the three goals and the plots', async () => {
-    const capacity = await result('lease-capacity');
+    const capacity = await readResult(outDir, 'lease-capacity');
     expect(capacity).toMatchObject({ name: 'lease-capacity', quick: true, parameters: { runs: 1, leases: [LEASES], lease_ttl_s: 10, hold_s: 5 } });
     expect(capacity.method).toContain('--items N');
     expect(capacity.cases).toHaveLength(1);
@@ -46,7 +33,7 @@ describe('pnpm bench --items 20 for the lease benchmarks', () => {
     const keys = ['heartbeats', 'cpu', 'rss_idle', 'rss_max', 'rss_end', 'rss_per_lease', 'lateness_p50', 'lateness_p99', 'lateness_max',
       'loop_delay_p99', 'loop_delay_max', 'gc_pause_max', 'gc_share', 'lost', 'lost_in_shutdown', 'ramp', 'shutdown'];
     expect(capacity.columns.map((column) => column.key)).toEqual(keys);
-    expect(capacity.cases[0]!.metrics).toEqual(Object.fromEntries(keys.map((key) => [key, summaryShape])));
+    expect(capacity.cases[0]!.metrics).toEqual(Object.fromEntries(keys.map((key) => [key, SUMMARY_SHAPE])));
     expect(capacity.goals.map((goal) => goal.goal)).toEqual([
       '20 leases: none lost in any run',
       '20 leases: p99 beat lateness < 250 ms',
@@ -61,12 +48,12 @@ describe('pnpm bench --items 20 for the lease benchmarks', () => {
   });
 
   it('writes actor-memory.json with RSS and heap per lease for N = 20 and its plot', async () => {
-    const memory = await result('actor-memory');
+    const memory = await readResult(outDir, 'actor-memory');
     expect(memory).toMatchObject({ name: 'actor-memory', quick: true, parameters: { runs: 1, leases: [LEASES], gc_before_sample: true }, goals: [] });
     expect(memory.cases).toHaveLength(1);
     expect(memory.cases[0]!.params).toMatchObject({ leases: LEASES });
     const keys = ['rss_per_lease', 'heap_per_lease', 'rss_idle', 'rss_held', 'heap_idle', 'heap_held'];
-    expect(memory.cases[0]!.metrics).toEqual(Object.fromEntries(keys.map((key) => [key, summaryShape])));
+    expect(memory.cases[0]!.metrics).toEqual(Object.fromEntries(keys.map((key) => [key, SUMMARY_SHAPE])));
     expect(memory.plots).toEqual([expect.objectContaining({ id: 'kb-per-lease', x: 'leases', y: ['rss_per_lease', 'heap_per_lease'] })]);
   });
 });

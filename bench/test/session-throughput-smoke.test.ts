@@ -5,26 +5,18 @@
  * result file with every scenario, figure and goal, the calibration among them. No figure is
  * asserted: 4 sessions say nothing about throughput, only the shape does.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BenchResult } from '../src/result.js';
+import { readResult, runBench, SUMMARY_SHAPE } from './bench-run.js';
 
-const run = promisify(execFile);
-const repoRoot = join(import.meta.dirname, '..', '..');
 const SESSIONS = 4;
 let outDir: string;
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'envworker-bench-sessions-'));
-  await run(
-    process.execPath,
-    ['--conditions=@envworker/source', '--import', 'tsx', 'bench/src/run.ts', '--quick', '--runs', '1', '--out', outDir, '--only', 'session-throughput', '--items', String(SESSIONS)],
-    { cwd: repoRoot, timeout: 120_000 },
-  );
+  await runBench(outDir, ['--only', 'session-throughput', '--items', String(SESSIONS)], 120_000);
 }, 120_000);
 
 afterAll(async () => {
@@ -33,7 +25,7 @@ afterAll(async () => {
 
 describe('pnpm bench --only session-throughput --items 4', () => {
   it('writes session-throughput.json with every scenario at every concurrency, the host calibration, the burns and the goals', async () => {
-    const result = JSON.parse(await readFile(join(outDir, 'results', 'session-throughput.json'), 'utf8')) as BenchResult;
+    const result = await readResult(outDir, 'session-throughput');
     expect(result).toMatchObject({ name: 'session-throughput', quick: true, parameters: { runs: 1, burning_sessions: SESSIONS, burn_ms: 1000, calibration_starts: 4 } });
     const throughput = [1, 16, 64].flatMap((concurrency) => [
       { scenario: 'with bash', shells: 'helper', concurrency, sessions: SESSIONS },
@@ -47,8 +39,7 @@ describe('pnpm bench --only session-throughput --items 4', () => {
       { scenario: 'CPU-burning bash', shells: 'helper', concurrency: SESSIONS, sessions: SESSIONS },
       { scenario: 'CPU-burning bash, in-process fork', shells: 'in-process', concurrency: SESSIONS, sessions: SESSIONS },
     ]);
-    const summaryShape = { median: expect.any(Number), min: expect.any(Number), max: expect.any(Number), runs: [expect.any(Number)] };
-    const shape = (keys: readonly string[]): Record<string, unknown> => Object.fromEntries(keys.map((key) => [key, summaryShape]));
+    const shape = (keys: readonly string[]): Record<string, unknown> => Object.fromEntries(keys.map((key) => [key, SUMMARY_SHAPE]));
     const cpuKeys = ['cpu_ms_per_session', 'worker_cpu_ms_per_session', 'control_plane_cpu_ms_per_session', 'rest_cpu_ms_per_session'];
     for (const c of result.cases.slice(0, throughput.length)) expect(c.metrics).toEqual(shape(['sessions_per_second', 'calls_per_second', ...cpuKeys]));
     const [one, two] = result.cases.slice(throughput.length, throughput.length + 2);
