@@ -4,7 +4,7 @@
  * huge output truncated, size caps), bash's timeouts, cancels and state, and property tests of
  * the rules with many cases (path confinement, edit, line ranges, input parsing).
  */
-import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -144,6 +144,19 @@ describe('read, write and edit', () => {
     expect(await call('edit', { file_path: 'dir/a.txt', old_string: 'e', new_string: 'E', replace_all: true })).toBe('edited dir/a.txt (3 replacement(s))');
     expect(await call('edit', { file_path: 'dir/a.txt', old_string: 'zzz', new_string: 'y' })).toBe('error: edit: old_string not found in dir/a.txt');
     expect(await readFile(join(workdir, 'dir/a.txt'), 'utf8')).toBe('onE\n2\nthrEE\n');
+  });
+
+  it('write and edit keep a replaced file\'s mode, setuid bit included, and leave no temporary file', async () => {
+    await writeFile(join(workdir, 'run.sh'), 'echo one\n');
+    await chmod(join(workdir, 'run.sh'), 0o4750);
+    expect(await call('write', { file_path: 'run.sh', content: 'echo two\n' })).toBe('wrote 9 bytes to run.sh');
+    expect((await stat(join(workdir, 'run.sh'))).mode & 0o7777).toBe(0o4750);
+    expect(await call('edit', { file_path: 'run.sh', old_string: 'two', new_string: 'three' })).toBe('edited run.sh (1 replacement(s))');
+    expect((await stat(join(workdir, 'run.sh'))).mode & 0o7777).toBe(0o4750);
+    expect(await readFile(join(workdir, 'run.sh'), 'utf8')).toBe('echo three\n');
+    expect(await call('write', { file_path: 'x/y/z.txt', content: 'deep' })).toBe('wrote 4 bytes to x/y/z.txt');
+    expect((await stat(join(workdir, 'x/y'))).mode & 0o777).toBe(0o700);
+    expect((await readdir(workdir, { recursive: true })).sort()).toEqual(['run.sh', 'x', 'x/y', 'x/y/z.txt']);
   });
 
   it('names a missing file, a directory, a file over the cap, and a bad input field', async () => {
