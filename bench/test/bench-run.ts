@@ -3,10 +3,11 @@
  * quick sizes, one run, into a directory of the test's own) and reading back a result file it wrote.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { BenchResult } from '../src/result.js';
 
 const run = promisify(execFile);
@@ -21,6 +22,27 @@ export async function runBench(outDir: string, args: readonly string[], timeoutM
     cwd: repoRoot,
     timeout: timeoutMs,
   });
+}
+
+/**
+ * For one test file: before its tests, runs the bench (as {@link runBench}) into a fresh directory
+ * under the system's temporary directory named from `prefix`; after them, removes it. Returns that
+ * directory, to call once the run is done. The hook may take 10 s beyond the run's own deadline,
+ * so a run that outlasts it fails with the run's error.
+ */
+export function benchRunOnce(prefix: string, args: readonly string[], timeoutMs: number): () => string {
+  let outDir: string | undefined;
+  beforeAll(async () => {
+    outDir = await mkdtemp(join(tmpdir(), prefix));
+    await runBench(outDir, args, timeoutMs);
+  }, timeoutMs + 10_000);
+  afterAll(async () => {
+    if (outDir !== undefined) await rm(outDir, { recursive: true, force: true });
+  });
+  return () => {
+    if (outDir === undefined) throw new Error('benchRunOnce: the bench has not run yet');
+    return outDir;
+  };
 }
 
 /** The result file `name` that a run into `outDir` wrote. */

@@ -4,28 +4,17 @@
  * report needs, and a report with a table per benchmark. No timing is asserted: the figures of a
  * few items on a shared machine mean nothing, only their shape does.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readResult, runBench, SUMMARY_SHAPE } from './bench-run.js';
+import { describe, expect, it } from 'vitest';
+import { benchRunOnce, readResult, SUMMARY_SHAPE } from './bench-run.js';
 import { CONCURRENCY, HOLD_MS } from '../src/side-by-side.js';
 
-let outDir: string;
-
-
-beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'envworker-bench-'));
-  await runBench(outDir, ['--only', 'side-by-side', '--items', '2'], 60_000);
-}, 60_000);
-
-afterAll(async () => {
-  await rm(outDir, { recursive: true, force: true });
-});
+const outDir = benchRunOnce('envworker-bench-', ['--only', 'side-by-side', '--items', '2'], 60_000);
 
 describe('pnpm bench at a tiny size', () => {
   it('writes side-by-side.json with envworker, official and ratio for every D and C', async () => {
-    const side = await readResult(outDir, 'side-by-side');
+    const side = await readResult(outDir(), 'side-by-side');
     expect(side.cases.map((c) => [c.params['hold_ms'], c.params['concurrency']])).toEqual(HOLD_MS.flatMap((d) => CONCURRENCY.map((c) => [d, c])));
     for (const benchCase of side.cases) {
       expect(benchCase.params['items']).toBe(2);
@@ -37,7 +26,7 @@ describe('pnpm bench at a tiny size', () => {
   });
 
   it('regenerates REPORT.md with a table per benchmark run so far and every goal in one summary', async () => {
-    const report = await readFile(join(outDir, 'REPORT.md'), 'utf8');
+    const report = await readFile(join(outDir(), 'REPORT.md'), 'utf8');
     expect(report).toContain('(`side-by-side`)');
     expect(report).toContain('| hold_ms | concurrency | items | pollers | envworker [items/s] | official loop [items/s] | ratio [×] |');
     expect(report).toContain('## Goals');

@@ -4,27 +4,20 @@
  * answers). It must write a result with every case measured or said not to be, and a report that
  * links its plots. No figure is asserted: three samples on a shared machine say nothing.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CLAIM_CASES } from '../src/claim-cases.js';
 import type { BenchResult } from '../src/result.js';
-import { readResult, runBench, SUMMARY_SHAPE } from './bench-run.js';
+import { benchRunOnce, readResult, SUMMARY_SHAPE } from './bench-run.js';
 
 const SAMPLES = 3;
-let outDir: string;
 let claim: BenchResult;
 
+const outDir = benchRunOnce('envworker-bench-claim-', ['--items', String(SAMPLES), '--only', 'claim-latency'], 60_000);
 
 beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'envworker-bench-claim-'));
-  await runBench(outDir, ['--items', String(SAMPLES), '--only', 'claim-latency'], 60_000);
-  claim = await readResult(outDir, 'claim-latency');
-}, 60_000);
-
-afterAll(async () => {
-  await rm(outDir, { recursive: true, force: true });
+  claim = await readResult(outDir(), 'claim-latency');
 });
 
 describe('pnpm bench --only claim-latency at a tiny size', () => {
@@ -63,10 +56,10 @@ describe('pnpm bench --only claim-latency at a tiny size', () => {
 
   it('writes its plots as SVG files and links them under its table in REPORT.md', async () => {
     expect(claim.plots?.map((plot) => plot.id)).toEqual(['latency', 'start-cost']);
-    expect((await readdir(join(outDir, 'plots'))).sort()).toEqual(['claim-latency-latency.svg', 'claim-latency-start-cost.svg']);
-    const svg = await readFile(join(outDir, 'plots', 'claim-latency-latency.svg'), 'utf8');
+    expect((await readdir(join(outDir(), 'plots'))).sort()).toEqual(['claim-latency-latency.svg', 'claim-latency-start-cost.svg']);
+    const svg = await readFile(join(outDir(), 'plots', 'claim-latency-latency.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
-    const report = await readFile(join(outDir, 'REPORT.md'), 'utf8');
+    const report = await readFile(join(outDir(), 'REPORT.md'), 'utf8');
     expect(report).toContain('(`claim-latency`)');
     expect(report).toContain('| case | runtime | max_concurrency | held | idle_delay_ms | samples | p50 [ms] |');
     expect(report).toContain('![Claim latency, enqueue to sandbox started](plots/claim-latency-latency.svg)');

@@ -4,27 +4,18 @@
  * must write a result with every scenario on every deployment, every figure, and a passing check
  * of the server's state after each run. No timing is asserted: only the shape and the checks.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { BenchResult } from '../src/result.js';
-import { readResult, runBench, SUMMARY_SHAPE } from './bench-run.js';
+import { benchRunOnce, readResult, SUMMARY_SHAPE } from './bench-run.js';
 
 const ITEMS = 6;
-let outDir: string;
 let result: BenchResult;
 
+const outDir = benchRunOnce('envworker-capacity-', ['--items', String(ITEMS), '--only', 'control-plane-capacity'], 90_000);
+
 beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'envworker-capacity-'));
-  await runBench(outDir, ['--items', String(ITEMS), '--only', 'control-plane-capacity'], 90_000);
-  result = await readResult(outDir, 'control-plane-capacity');
-}, 100_000);
-
-afterAll(async () => {
-  await rm(outDir, { recursive: true, force: true });
+  result = await readResult(outDir(), 'control-plane-capacity');
 });
-
 
 describe('pnpm bench --only control-plane-capacity at a tiny size', () => {
   it('records the load tool, the cores and the sizes, and says it answers issue 7', () => {

@@ -4,28 +4,16 @@
  * leases. It must write result files with every field the report needs. No figure is asserted:
  * 20 leases for a few seconds on a shared machine say nothing, only the shape does.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readResult, runBench, SUMMARY_SHAPE } from './bench-run.js';
+import { describe, expect, it } from 'vitest';
+import { benchRunOnce, readResult, SUMMARY_SHAPE } from './bench-run.js';
 
 const LEASES = 20;
-let outDir: string;
 
-
-beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'envworker-bench-leases-'));
-  await runBench(outDir, ['--only', 'lease-capacity', '--only', 'actor-memory', '--items', String(LEASES)], 90_000);
-}, 90_000);
-
-afterAll(async () => {
-  await rm(outDir, { recursive: true, force: true });
-});
+const outDir = benchRunOnce('envworker-bench-leases-', ['--only', 'lease-capacity', '--only', 'actor-memory', '--items', String(LEASES)], 90_000);
 
 describe('pnpm bench --items 20 for the lease benchmarks', () => {
   it('writes lease-capacity.json with one case of N = 20, every figure, the three goals and the plots', async () => {
-    const capacity = await readResult(outDir, 'lease-capacity');
+    const capacity = await readResult(outDir(), 'lease-capacity');
     expect(capacity).toMatchObject({ name: 'lease-capacity', quick: true, parameters: { runs: 1, leases: [LEASES], lease_ttl_s: 10, hold_s: 5 } });
     expect(capacity.method).toContain('--items N');
     expect(capacity.cases).toHaveLength(1);
@@ -48,7 +36,7 @@ describe('pnpm bench --items 20 for the lease benchmarks', () => {
   });
 
   it('writes actor-memory.json with RSS and heap per lease for N = 20 and its plot', async () => {
-    const memory = await readResult(outDir, 'actor-memory');
+    const memory = await readResult(outDir(), 'actor-memory');
     expect(memory).toMatchObject({ name: 'actor-memory', quick: true, parameters: { runs: 1, leases: [LEASES], gc_before_sample: true }, goals: [] });
     expect(memory.cases).toHaveLength(1);
     expect(memory.cases[0]!.params).toMatchObject({ leases: LEASES });

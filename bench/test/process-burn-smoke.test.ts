@@ -4,27 +4,18 @@
  * write a result file with both scenarios, every figure and the goal. No figure is asserted: 4
  * sandboxes burning for a second say nothing about lateness, only the shape does.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readResult, runBench, SUMMARY_SHAPE } from './bench-run.js';
+import { describe, expect, it } from 'vitest';
+import { benchRunOnce, readResult, SUMMARY_SHAPE } from './bench-run.js';
 
 const SANDBOXES = 4;
-let outDir: string;
 
-beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'envworker-bench-burn-'));
-  await runBench(outDir, ['--only', 'process-burn', '--items', String(SANDBOXES)], 90_000);
-}, 90_000);
-
-afterAll(async () => {
-  await rm(outDir, { recursive: true, force: true });
-});
+const outDir = benchRunOnce('envworker-bench-burn-', ['--only', 'process-burn', '--items', String(SANDBOXES)], 90_000);
 
 describe('pnpm bench --only process-burn --items 4', () => {
   it('writes process-burn.json with the default niceness and nice 0, every figure and both goals', async () => {
-    const result = await readResult(outDir, 'process-burn');
+    const result = await readResult(outDir(), 'process-burn');
     expect(result).toMatchObject({ name: 'process-burn', quick: true, parameters: { runs: 1, sandboxes: SANDBOXES, burn_ms: 1000, lease_ttl_seconds: 10 } });
     expect(result.cases.map((c) => c.params)).toEqual([
       { scenario: 'default (nice 19)', nice: 19, sandboxes: SANDBOXES },
@@ -43,6 +34,6 @@ describe('pnpm bench --only process-burn --items 4', () => {
     const misses = result.cases[0]!.metrics['lost_leases']!.runs.concat(result.cases[0]!.metrics['not_completed']!.runs).reduce((sum, n) => sum + n, 0);
     expect(served!.value).toBe(misses);
     expect(served!.met).toBe(misses === 0);
-    expect(await readFile(join(outDir, 'REPORT.md'), 'utf8')).toContain('Process runtime: heartbeat lateness while every sandbox burns CPU');
+    expect(await readFile(join(outDir(), 'REPORT.md'), 'utf8')).toContain('Process runtime: heartbeat lateness while every sandbox burns CPU');
   });
 });

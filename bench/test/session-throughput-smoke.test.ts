@@ -5,27 +5,18 @@
  * result file with every scenario, figure and goal, the calibration among them. No figure is
  * asserted: 4 sessions say nothing about throughput, only the shape does.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readResult, runBench, SUMMARY_SHAPE } from './bench-run.js';
+import { describe, expect, it } from 'vitest';
+import { benchRunOnce, readResult, SUMMARY_SHAPE } from './bench-run.js';
 
 const SESSIONS = 4;
-let outDir: string;
 
-beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'envworker-bench-sessions-'));
-  await runBench(outDir, ['--only', 'session-throughput', '--items', String(SESSIONS)], 120_000);
-}, 120_000);
-
-afterAll(async () => {
-  await rm(outDir, { recursive: true, force: true });
-});
+const outDir = benchRunOnce('envworker-bench-sessions-', ['--only', 'session-throughput', '--items', String(SESSIONS)], 120_000);
 
 describe('pnpm bench --only session-throughput --items 4', () => {
   it('writes session-throughput.json with every scenario at every concurrency, the host calibration, the burns and the goals', async () => {
-    const result = await readResult(outDir, 'session-throughput');
+    const result = await readResult(outDir(), 'session-throughput');
     expect(result).toMatchObject({ name: 'session-throughput', quick: true, parameters: { runs: 1, burning_sessions: SESSIONS, burn_ms: 1000, calibration_starts: 4 } });
     const throughput = [1, 16, 64].flatMap((concurrency) => [
       { scenario: 'with bash', shells: 'helper', concurrency, sessions: SESSIONS },
@@ -58,6 +49,6 @@ describe('pnpm bench --only session-throughput --items 4', () => {
     expect(files!.value).toBe(median('file tools', 64, 'calls_per_second'));
     expect(lateness!.value).toBe(median('CPU-burning bash', SESSIONS, 'lateness_p99'));
     expect([bash!.met, files!.met, lateness!.met]).toEqual([bash!.value >= 200, files!.value >= 200, lateness!.value < 250]);
-    expect(await readFile(join(outDir, 'REPORT.md'), 'utf8')).toContain('| host: bash -c cat, back to back |');
+    expect(await readFile(join(outDir(), 'REPORT.md'), 'utf8')).toContain('| host: bash -c cat, back to back |');
   });
 });
