@@ -69,15 +69,15 @@ describe('sessions from the command line', () => {
     expect(JSON.parse(json.stdout.text)).toMatchObject({ type: 'session_transcript', work_id: work.id, done: true });
   }, 60_000);
 
-  it('run with no command serves the one session in --workdir, holds the lease and stops the item', async () => {
+  it('run with no command serves the one session in --workdir at --nice, holds the lease and stops the item', async () => {
     const environment = cp.environments[0];
     if (environment === undefined) throw new Error('no environment');
-    const queued = await cp.enqueue({ session: { script: [{ tool: 'write', input: { file_path: 'note.txt', content: 'served by run' } }, { tool: 'bash', input: { command: 'pwd' } }] } });
+    const queued = await cp.enqueue({ session: { script: [{ tool: 'write', input: { file_path: 'note.txt', content: 'served by run' } }, { tool: 'bash', input: { command: 'pwd' } }, { tool: 'bash', input: { command: 'nice' } }] } });
     const work = await client.poll({ workerId: 'cli-session-launcher', blockMs: 500 });
     if (work === null || work.id !== queued.id || work.secret === null) throw new Error('the poll did not return the item just enqueued');
     await client.ack(work.id);
     const workdir = await mkdtemp(join(dir, 'run-'));
-    const run = new CliProcess(['run', '--workdir', workdir, '--max-idle', '100ms', '--lease-ttl', '2s'], {
+    const run = new CliProcess(['run', '--workdir', workdir, '--max-idle', '100ms', '--lease-ttl', '2s', '--nice', '7'], {
       env: {
         ANTHROPIC_WORK_ID: work.id,
         ANTHROPIC_ENVIRONMENT_ID: environment.id,
@@ -91,7 +91,7 @@ describe('sessions from the command line', () => {
     expect(await readFile(join(workdir, 'note.txt'), 'utf8')).toBe('served by run');
     expect((await client.get(work.id)).state).toBe('stopped');
     const transcript = await cp.transcript(await sessionOf(work));
-    expect(transcript.calls.map((call) => call.result?.content[0]?.text)).toEqual(['wrote 13 bytes to note.txt', workdir]);
+    expect(transcript.calls.map((call) => call.result?.content[0]?.text)).toEqual(['wrote 13 bytes to note.txt', workdir, '7']);
     // The session was served with the item's sessions token: nothing refused; no credential logged.
     expect(transcript.requests.refused).toBe(0);
     expect(run.stderr).not.toContain(work.secret);
@@ -102,6 +102,12 @@ describe('sessions from the command line', () => {
     const withCommand = runInProcess(['run', '--max-idle', '5s', '--', 'true'], base);
     expect(await withCommand.exit).toBe(2);
     expect(withCommand.stderr.text).toBe('envworker run: --max-idle applies only when run serves the session itself (no command after --)\n');
+    const niceWithCommand = runInProcess(['run', '--nice', '5', '--', 'true'], base);
+    expect(await niceWithCommand.exit).toBe(2);
+    expect(niceWithCommand.stderr.text).toBe('envworker run: --nice applies only when run serves the session itself (no command after --)\n');
+    const badNice = runInProcess(['run', '--nice', '20'], base);
+    expect(await badNice.exit).toBe(2);
+    expect(badNice.stderr.text).toMatch(/^envworker run: --nice: /);
     const noSession = runInProcess(['run'], base);
     expect(await noSession.exit).toBe(2);
     expect(noSession.stderr.text).toBe('envworker run: missing the session to serve: set --session-id or ANTHROPIC_SESSION_ID, or give a command after --\n');

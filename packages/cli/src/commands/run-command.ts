@@ -62,6 +62,8 @@ export interface SessionServe {
   readonly workdir: string;
   readonly maxIdleMs: number;
   readonly inheritEnv: readonly string[];
+  /** Of the session's bash tool. */
+  readonly nice: number;
 }
 
 /**
@@ -95,7 +97,7 @@ export function runConfig(resolved: Resolved<typeof RUN_OPTIONS>, context: Pick<
   if (command.length > 0) serve = { kind: 'command', command };
   else {
     if (values.sessionId === undefined) throw new CliError('missing the session to serve: set --session-id or ANTHROPIC_SESSION_ID, or give a command after --');
-    serve = { kind: 'session', sessionId: values.sessionId, workdir: resolve(context.cwd, values.workdir ?? '.'), maxIdleMs: values.maxIdle, inheritEnv: values.inheritEnv };
+    serve = { kind: 'session', sessionId: values.sessionId, workdir: resolve(context.cwd, values.workdir ?? '.'), maxIdleMs: values.maxIdle, inheritEnv: values.inheritEnv, nice: values.nice };
   }
   return {
     workId: values.workId,
@@ -268,6 +270,7 @@ class ItemRun {
         secrets: config.secrets,
         maxIdleMs: serve.maxIdleMs,
         inheritEnv: serve.inheritEnv,
+        nice: serve.nice,
         stopGraceMs: config.stopGraceMs,
       },
       this.#logger,

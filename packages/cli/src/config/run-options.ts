@@ -4,7 +4,7 @@
  * it never shows in a process list), and how the session is served when no command is given.
  */
 import { CONNECTION_OPTIONS, LOG_OPTIONS } from './connection-options.js';
-import { duration, headerToken, httpUrl, text, variableNames } from './option-spec.js';
+import { duration, headerToken, httpUrl, integer, text, variableNames } from './option-spec.js';
 import { DEFAULT_INHERIT_ENV } from './poll-options.js';
 import { option } from './resolve-options.js';
 
@@ -87,11 +87,21 @@ export const RUN_OPTIONS = {
     defaultValue: DEFAULT_INHERIT_ENV,
     defaultText: DEFAULT_INHERIT_ENV.join(','),
   }),
+  nice: option({
+    key: 'nice',
+    kind: 'value',
+    placeholder: '<n>',
+    description: "without a command: niceness (0-19) of the session's bash tool",
+    env: 'ENVWORKER_NICE',
+    parse: integer(0, 19),
+    defaultValue: 19,
+    defaultText: '19',
+  }),
   ...LOG_OPTIONS,
 } as const;
 
 /** The options that apply only when `run` serves the session (no command). */
-export const SESSION_RUN_OPTIONS = ['maxIdle', 'workdir', 'inheritEnv'] as const;
+export const SESSION_RUN_OPTIONS = ['maxIdle', 'workdir', 'inheritEnv', 'nice'] as const;
 
 /** The variable that carries the item's secret. */
 export const WORK_SECRET_VARIABLE = 'ANTHROPIC_WORK_SECRET';

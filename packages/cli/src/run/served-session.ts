@@ -17,6 +17,8 @@ export interface SessionServeConfig {
   readonly secrets: readonly string[];
   readonly maxIdleMs: number;
   readonly inheritEnv: readonly string[];
+  /** Of the session's bash tool. */
+  readonly nice: number;
   readonly stopGraceMs: number;
 }
 
@@ -33,7 +35,7 @@ export function serveSessionItem(config: SessionServeConfig, logger: Logger): Se
       log: { line: (stream, text) => logger.info({ stream }, text) },
       onToolCall: (call) => logger.debug({ tool: call.name, tool_use_id: call.toolUseId, ending: call.ending, duration_ms: Math.round(call.durationMs) }, 'tool call'),
     },
-    { maxIdleMs: config.maxIdleMs, inheritEnv: config.inheritEnv },
+    { maxIdleMs: config.maxIdleMs, inheritEnv: config.inheritEnv, bashNice: config.nice },
   );
   logger.info({ workdir: config.workdir, max_idle_ms: config.maxIdleMs }, 'serving the session');
   const ended = sandbox.exit.then(async (exit) => {
